@@ -1,0 +1,32 @@
+//! `cargo mcp-secure`: scaffold, check and probe MCP servers.
+
+#![forbid(unsafe_code)]
+#![deny(clippy::print_stdout)]
+
+mod cli;
+mod finding;
+mod report;
+mod scaffold;
+
+use std::process::ExitCode;
+
+use cli::Command;
+use report::Reporter;
+
+/// Exit code for a usage or tool error.
+pub const EXIT_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = cli::parse();
+    let reporter = Reporter::new(cli.color);
+    let result = match cli.command {
+        Command::New(args) => scaffold::run(&reporter, args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            reporter.error(format!("{err:#}"));
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
