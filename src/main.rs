@@ -6,6 +6,7 @@
 mod checklist;
 mod cli;
 mod finding;
+mod render;
 mod report;
 mod scaffold;
 
