@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 #![deny(clippy::print_stdout)]
 
+mod check;
 mod checklist;
 mod cli;
 mod finding;

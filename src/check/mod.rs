@@ -1,0 +1,3 @@
+//! `cargo mcp-secure check`: the pre-deploy checklist.
+
+pub mod model;
