@@ -1,0 +1,170 @@
+//! Finds rmcp tools: functions carrying `#[tool(...)]`, with their declared metadata.
+
+use std::collections::BTreeMap;
+
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+
+use crate::check::model::{Context, location};
+use crate::finding::Location;
+
+/// One MCP tool as declared in source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolInfo {
+    /// The tool name clients see (`name = "…"` or the function name).
+    pub name: String,
+    /// The Rust function implementing it.
+    pub function: String,
+    pub description: Option<String>,
+    pub title: Option<String>,
+    /// Annotation hints such as `read_only_hint`, `destructive_hint`, as declared.
+    pub annotations: BTreeMap<String, bool>,
+    /// Names of the function's parameters (the fields of its `Parameters<T>` struct are
+    /// resolved by the rules that need them).
+    pub params: Vec<String>,
+    /// Where the function is declared.
+    pub location: Location,
+}
+
+/// Every tool in the context's sources, sorted by name.
+pub fn tools(ctx: &Context) -> Vec<ToolInfo> {
+    let mut out = Vec::new();
+    for file in &ctx.sources {
+        let mut finder = Finder { file: &file.path, found: &mut out };
+        finder.visit_file(&file.ast);
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name).then(a.location.cmp(&b.location)));
+    out
+}
+
+struct Finder<'a> {
+    file: &'a std::path::Path,
+    found: &'a mut Vec<ToolInfo>,
+}
+
+impl<'ast> Visit<'ast> for Finder<'_> {
+    fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+        if let Some(attr) = f.attrs.iter().find(|a| a.path().is_ident("tool")) {
+            self.found.push(describe(self.file, &f.sig, attr));
+        }
+        syn::visit::visit_impl_item_fn(self, f);
+    }
+
+    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+        if let Some(attr) = f.attrs.iter().find(|a| a.path().is_ident("tool")) {
+            self.found.push(describe(self.file, &f.sig, attr));
+        }
+        syn::visit::visit_item_fn(self, f);
+    }
+}
+
+fn describe(file: &std::path::Path, sig: &syn::Signature, attr: &syn::Attribute) -> ToolInfo {
+    let function = sig.ident.to_string();
+    let mut info = ToolInfo {
+        name: function.clone(),
+        function,
+        description: None,
+        title: None,
+        annotations: BTreeMap::new(),
+        params: sig
+            .inputs
+            .iter()
+            .filter_map(|arg| match arg {
+                syn::FnArg::Typed(t) => Some(quote::quote!(#t).to_string()),
+                syn::FnArg::Receiver(_) => None,
+            })
+            .collect(),
+        location: location(file, sig.ident.span()),
+    };
+    // `#[tool(name = "x", description = "…", annotations(read_only_hint = true, …))]`
+    let _ = attr.parse_nested_meta(|meta| {
+        let key = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
+        if key == "annotations" {
+            return meta.parse_nested_meta(|inner| {
+                let hint = inner.path.get_ident().map(ToString::to_string).unwrap_or_default();
+                let value: syn::Expr = inner.value()?.parse()?;
+                match &value {
+                    syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(b), .. }) => {
+                        info.annotations.insert(hint, b.value);
+                    }
+                    syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) if hint == "title" => {
+                        info.title = Some(s.value());
+                    }
+                    _ => {}
+                }
+                Ok(())
+            });
+        }
+        if let Ok(value) = meta.value() {
+            let expr: syn::Expr = value.parse()?;
+            if let Some(text) = string_of(&expr) {
+                match key.as_str() {
+                    "name" => info.name = text,
+                    "description" => info.description = Some(text),
+                    "title" => info.title = Some(text),
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    });
+    let _ = attr.span();
+    info
+}
+
+/// The value of a string literal expression, including `concat!("a", "b")`.
+fn string_of(expr: &syn::Expr) -> Option<String> {
+    match expr {
+        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value()),
+        syn::Expr::Macro(m) if m.mac.path.is_ident("concat") => {
+            let parts = m
+                .mac
+                .parse_body_with(syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated)
+                .ok()?;
+            parts.iter().map(string_of).collect::<Option<Vec<_>>>().map(|v| v.concat())
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::model::{Context, Package};
+    use std::path::Path;
+
+    #[test]
+    fn finds_tools_with_metadata() {
+        let src = r#"
+            #[tool_router]
+            impl S {
+                #[tool(description = "Read a text file inside the allowed roots", annotations(title = "Read file", read_only_hint = true, destructive_hint = false))]
+                async fn read_file(&self, Parameters(p): Parameters<ReadArgs>) -> Result<String, String> { todo!() }
+
+                #[tool(name = "wipe", description = concat!("Delete ", "everything"))]
+                fn delete_all(&self) -> String { String::new() }
+
+                fn helper(&self) {}
+            }
+        "#;
+        let pkg = Package {
+            name: "p".into(),
+            manifest_path: "Cargo.toml".into(),
+            manifest_text: String::new(),
+            is_binary: true,
+            has_lockfile: true,
+            metadata: serde_json::Value::Null,
+        };
+        let ctx = Context::from_files(Path::new("/p"), pkg, vec![("src/lib.rs".into(), src.into())]);
+        let tools = tools(&ctx);
+        assert_eq!(tools.len(), 2);
+        let read = &tools[0];
+        assert_eq!(read.name, "read_file");
+        assert_eq!(read.title.as_deref(), Some("Read file"));
+        assert_eq!(read.annotations.get("read_only_hint"), Some(&true));
+        assert_eq!(read.location.line, 5);
+        assert_eq!(tools[1].name, "wipe");
+        assert_eq!(tools[1].function, "delete_all");
+        assert_eq!(tools[1].description.as_deref(), Some("Delete everything"));
+    }
+}
