@@ -76,10 +76,16 @@ fn load() -> Result<Vec<Item>> {
         if path.extension().is_none_or(|e| e != "toml") {
             continue;
         }
-        let text = file.contents_utf8().with_context(|| format!("checklist/{} is not UTF-8", path.display()))?;
+        let text = file
+            .contents_utf8()
+            .with_context(|| format!("checklist/{} is not UTF-8", path.display()))?;
         let item = parse(text).with_context(|| format!("in checklist/{}", path.display()))?;
         if path.file_stem().and_then(|s| s.to_str()) != Some(item.id.as_str()) {
-            bail!("checklist/{} declares id `{}`: the file must be named after its id", path.display(), item.id);
+            bail!(
+                "checklist/{} declares id `{}`: the file must be named after its id",
+                path.display(),
+                item.id
+            );
         }
         items.push(item);
     }
@@ -91,17 +97,29 @@ fn load() -> Result<Vec<Item>> {
 pub fn parse(text: &str) -> Result<Item> {
     let item: Item = toml::from_str(text).context("invalid checklist item")?;
     let kebab = !item.id.is_empty()
-        && item.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && item
+            .id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !item.id.starts_with('-')
         && !item.id.ends_with('-');
     if !kebab {
         bail!("id `{}` is not kebab-case", item.id);
     }
     if !PRACTICES.contains(&item.practice.as_str()) {
-        bail!("practice `{}` is not one of {}", item.practice, PRACTICES.join(", "));
+        bail!(
+            "practice `{}` is not one of {}",
+            item.practice,
+            PRACTICES.join(", ")
+        );
     }
     let d = &item.docs;
-    for (section, text) in [("what", &d.what), ("why", &d.why), ("example", &d.example), ("instead", &d.instead)] {
+    for (section, text) in [
+        ("what", &d.what),
+        ("why", &d.why),
+        ("example", &d.example),
+        ("instead", &d.instead),
+    ] {
         if text.trim().is_empty() {
             bail!("docs section `{section}` is empty");
         }
@@ -116,7 +134,13 @@ pub fn parse(text: &str) -> Result<Item> {
 pub fn markdown(item: &Item) -> String {
     let d = &item.docs;
     let mut out = format!("# {} (`{}`)\n\n", item.title, item.id);
-    out.push_str(&format!("Practice: {} · default severity: {:?}", item.practice, item.severity).to_lowercase());
+    out.push_str(
+        &format!(
+            "Practice: {} · default severity: {:?}",
+            item.practice, item.severity
+        )
+        .to_lowercase(),
+    );
     if let Some(owasp) = &item.owasp {
         out.push_str(&format!(" · OWASP MCP Top 10: {owasp}"));
     }
@@ -156,7 +180,13 @@ mod tests {
     fn markdown_has_every_section() {
         for item in load().unwrap() {
             let md = markdown(&item);
-            for h in ["## What it checks", "## Why it matters", "## Example (vulnerable)", "## Use instead", "## References"] {
+            for h in [
+                "## What it checks",
+                "## Why it matters",
+                "## Example (vulnerable)",
+                "## Use instead",
+                "## References",
+            ] {
                 assert!(md.contains(h), "{} lacks {h}", item.id);
             }
         }
