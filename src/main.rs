@@ -5,7 +5,9 @@
 
 mod checklist;
 mod cli;
+mod explain;
 mod finding;
+mod list;
 mod report;
 mod scaffold;
 
@@ -22,6 +24,8 @@ fn main() -> ExitCode {
     let reporter = Reporter::new(cli.color);
     let result = match cli.command {
         Command::New(args) => scaffold::run(&reporter, args),
+        Command::Explain(args) => explain::run(&reporter, args),
+        Command::List(args) => list::run(&reporter, args),
     };
     match result {
         Ok(code) => code,
