@@ -69,6 +69,24 @@ pub fn get(id: &str) -> Option<&'static Item> {
     all().iter().find(|i| i.id == id)
 }
 
+/// Every item grouped by practice (in [`PRACTICES`] order), then sorted by ID: the order of
+/// `list` and of the generated docs.
+pub fn in_practice_order() -> Vec<&'static Item> {
+    let rank = |item: &Item| PRACTICES.iter().position(|p| *p == item.practice).unwrap_or(PRACTICES.len());
+    let mut items: Vec<&'static Item> = all().iter().collect();
+    items.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.id.cmp(&b.id)));
+    items
+}
+
+/// The severity as written in checklist files and JSON (`fail`, `warn`, `info`).
+pub fn severity_name(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Info => "info",
+        Severity::Warn => "warn",
+        Severity::Fail => "fail",
+    }
+}
+
 fn load() -> Result<Vec<Item>> {
     let mut items = Vec::new();
     for file in CHECKLIST.files() {
@@ -134,13 +152,7 @@ pub fn parse(text: &str) -> Result<Item> {
 pub fn markdown(item: &Item) -> String {
     let d = &item.docs;
     let mut out = format!("# {} (`{}`)\n\n", item.title, item.id);
-    out.push_str(
-        &format!(
-            "Practice: {} · default severity: {:?}",
-            item.practice, item.severity
-        )
-        .to_lowercase(),
-    );
+    out.push_str(&format!("Practice: {} · Default severity: {}", item.practice, severity_name(item.severity)));
     if let Some(owasp) = &item.owasp {
         out.push_str(&format!(" · OWASP MCP Top 10: {owasp}"));
     }
@@ -148,6 +160,13 @@ pub fn markdown(item: &Item) -> String {
         out.push_str(&format!(" · MCP specification: {spec}"));
     }
     out.push_str("\n\n");
+    if !item.checks.is_empty() {
+        let checks: Vec<String> = item.checks.iter().map(|c| format!("`{c}`")).collect();
+        out.push_str(&format!("Automated checks: {}\n\n", checks.join(", ")));
+    }
+    if let Some(question) = &item.question {
+        out.push_str(&format!("Question for a person: {}\n\n", question.trim()));
+    }
     for (heading, text) in [
         ("What it checks", &d.what),
         ("Why it matters", &d.why),

@@ -6,7 +6,9 @@
 mod check;
 mod checklist;
 mod cli;
+mod explain;
 mod finding;
+mod list;
 mod render;
 mod report;
 mod scaffold;
@@ -24,6 +26,8 @@ fn main() -> ExitCode {
     let reporter = Reporter::new(cli.color);
     let result = match cli.command {
         Command::New(args) => scaffold::run(&reporter, args),
+        Command::Explain(args) => explain::run(&reporter, args),
+        Command::List(args) => list::run(&reporter, args),
     };
     match result {
         Ok(code) => code,
