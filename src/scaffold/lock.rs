@@ -17,6 +17,34 @@ struct Package {
     deps: Vec<(String, String)>,
 }
 
+/// Picks the candidate lock whose root package depends on exactly the manifest's
+/// dependencies, and prunes it. Features a smaller dependency set no longer activates can
+/// change the graph, so a template ships one lock per dependency set; with a single candidate
+/// and no exact match, pruning it is the best effort.
+pub fn from_candidates(candidates: &[String], manifest: &str) -> Result<String> {
+    let doc: DocumentMut = manifest.parse().context("rendered Cargo.toml is not valid TOML")?;
+    let mut wanted: Vec<String> = manifest_deps(&doc).into_iter().map(|(n, _)| n).collect();
+    wanted.sort();
+    for text in candidates {
+        let packages = parse_lock(text)?;
+        let roots: Vec<&Package> = packages.iter().filter(|p| p.source.is_none()).collect();
+        let [root] = roots.as_slice() else { continue };
+        let mut names: Vec<String> = root.deps.iter().map(|(n, _)| n.clone()).collect();
+        names.sort();
+        names.dedup();
+        if names == wanted {
+            return prune(text, manifest);
+        }
+    }
+    match candidates {
+        [only] => prune(only, manifest),
+        _ => bail!(
+            "no lock file of the template matches the dependencies {}: regenerate them with scripts/update-template-locks.sh",
+            wanted.join(", ")
+        ),
+    }
+}
+
 /// Builds the lock file for a crate `name`/`version` whose manifest is `manifest` from `full_lock`.
 pub fn prune(full_lock: &str, manifest: &str) -> Result<String> {
     let packages = parse_lock(full_lock)?;
@@ -292,6 +320,17 @@ dependencies = [
         // Only one `c` remains, so `a` names it without a version, as cargo would.
         assert!(lock.contains("dependencies = [\n \"c\",\n]"), "{lock}");
         assert!(!lock.contains("name = \"full\""));
+    }
+
+    #[test]
+    fn picks_the_lock_of_the_exact_dependency_set() {
+        let only_b = FULL.replace("name = \"full\"\nversion = \"0.1.0\"\ndependencies = [\n \"a\",\n \"b\",\n]", "name = \"full\"\nversion = \"0.1.0\"\ndependencies = [\n \"b\",\n]");
+        let manifest = "[package]\nname = \"mine\"\nversion = \"0.1.0\"\n[dependencies]\nb = \"1\"\n";
+        let lock = from_candidates(&[FULL.to_string(), only_b], manifest).unwrap();
+        assert!(lock.contains("name = \"b\"") && !lock.contains("name = \"a\""), "{lock}");
+        let none = "[package]\nname = \"mine\"\nversion = \"0.1.0\"\n[dependencies]\nc = \"2\"\n";
+        let err = from_candidates(&[FULL.to_string(), FULL.to_string()], none).unwrap_err().to_string();
+        assert!(err.contains("update-template-locks"), "{err}");
     }
 
     #[test]

@@ -125,18 +125,9 @@ pub fn run(reporter: &Reporter, args: NewArgs) -> Result<ExitCode> {
 
     let context = build_context(&crate_name, vars, workspace.is_some());
     let files = template::render(&template, &context)?;
-    let lockfile = match (workspace.is_some(), template::lockfile_text(&template)?) {
-        (false, Some(full)) => {
-            let manifest = files
-                .iter()
-                .find(|f| f.path == Path::new("Cargo.toml"))
-                .context("the template names a lock file but renders no Cargo.toml")?;
-            Some(lock::prune(
-                &full,
-                &String::from_utf8_lossy(&manifest.bytes),
-            )?)
-        }
-        _ => None,
+    let lockfile = match workspace.is_some() {
+        true => None,
+        false => lock_for(&template, &files)?,
     };
 
     place::write_atomically(&parent, &dest, args.init, |staging| {
@@ -165,6 +156,19 @@ pub fn run(reporter: &Reporter, args: NewArgs) -> Result<ExitCode> {
     }
     print_next_steps(reporter, &args.path, &crate_name, &template);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The generated crate's own lock file, when the template ships locks.
+fn lock_for(template: &Template, files: &[template::TemplateFile]) -> Result<Option<String>> {
+    let candidates = template::lockfile_texts(template)?;
+    if candidates.is_empty() {
+        return Ok(None);
+    }
+    let manifest = files
+        .iter()
+        .find(|f| f.path == Path::new("Cargo.toml"))
+        .context("the template names a lock file but renders no Cargo.toml")?;
+    lock::from_candidates(&candidates, &String::from_utf8_lossy(&manifest.bytes)).map(Some)
 }
 
 fn absolute(path: &Path) -> Result<PathBuf> {

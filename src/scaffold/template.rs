@@ -27,7 +27,8 @@ pub struct Manifest {
     /// Files included only when a condition holds.
     #[serde(default)]
     pub files: Vec<ConditionalFile>,
-    /// A full lock file in the template, pruned to the rendered manifest's dependencies.
+    /// A lock file, or a folder of lock files (one per dependency set), in the template; the
+    /// one matching the rendered manifest's dependencies is pruned and written as Cargo.lock.
     pub lockfile: Option<String>,
     /// How to run the generated server, shown in the next steps.
     pub run: Option<RunHint>,
@@ -317,15 +318,16 @@ pub fn render(template: &Template, context: &Value) -> Result<Vec<TemplateFile>>
     hb.register_escape_fn(handlebars::no_escape);
     let mut out = Vec::new();
     for file in template.files()? {
-        if template.manifest.lockfile.as_deref() == file.path.to_str() {
+        if is_lock(template, &file.path) {
             continue;
         }
-        let Some(stem) = file.path.to_str().and_then(|p| p.strip_suffix(".hbs")) else {
-            out.push(file);
-            continue;
-        };
-        let target = PathBuf::from(stem);
+        let stem = file.path.to_str().and_then(|p| p.strip_suffix(".hbs")).map(PathBuf::from);
+        let target = stem.clone().unwrap_or_else(|| file.path.clone());
         if !included(template, &target, context)? {
+            continue;
+        }
+        if stem.is_none() {
+            out.push(file);
             continue;
         }
         let text = String::from_utf8(file.bytes)
@@ -334,12 +336,14 @@ pub fn render(template: &Template, context: &Value) -> Result<Vec<TemplateFile>>
             .render_template(&text, context)
             .map_err(|e| anyhow::anyhow!("{e}"))
             .with_context(|| format!("cannot render template file {}", file.path.display()))?;
-        out.push(TemplateFile {
-            path: target,
-            bytes: rendered.into_bytes(),
-        });
+        out.push(TemplateFile { path: target, bytes: rendered.into_bytes() });
     }
     Ok(out)
+}
+
+/// True for the template's lock file, or any file inside its lock folder.
+fn is_lock(template: &Template, path: &Path) -> bool {
+    template.manifest.lockfile.as_deref().is_some_and(|lock| path.starts_with(lock))
 }
 
 fn included(template: &Template, path: &Path, context: &Value) -> Result<bool> {
@@ -374,17 +378,19 @@ fn truthy(value: &Value) -> bool {
     }
 }
 
-/// The raw text of the template's full lock file, when it has one.
-pub fn lockfile_text(template: &Template) -> Result<Option<String>> {
+/// The template's lock files: the one `lockfile` names, or every file in the folder it names.
+pub fn lockfile_texts(template: &Template) -> Result<Vec<String>> {
     let Some(name) = &template.manifest.lockfile else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
-    let file = template
-        .files()?
-        .into_iter()
-        .find(|f| f.path == Path::new(name))
-        .with_context(|| format!("template names lock file `{name}` but does not contain it"))?;
-    Ok(Some(
-        String::from_utf8(file.bytes).context("template lock file is not UTF-8")?,
-    ))
+    let mut texts = Vec::new();
+    for file in template.files()?.into_iter().filter(|f| is_lock(template, &f.path)) {
+        let text = String::from_utf8(file.bytes)
+            .with_context(|| format!("template lock file {} is not UTF-8", file.path.display()))?;
+        texts.push(text);
+    }
+    if texts.is_empty() {
+        bail!("template names lock file `{name}` but does not contain it");
+    }
+    Ok(texts)
 }
