@@ -336,3 +336,32 @@ fn print_next_steps(reporter: &Reporter, path: &Path, crate_name: &str, template
     ));
     reporter.err_line(&format!("  {}", cmd.apply_to(config.to_string())));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every built-in template renders, and finds a lock of its exact dependency set, for
+    /// every kit combination.
+    #[test]
+    fn every_builtin_template_and_kit_set_has_a_lock() {
+        for name in template::builtin_names() {
+            let template = Template::builtin(name).unwrap();
+            let Some(kits) = template.manifest.variables.get("kits") else { continue };
+            let choices = kits.choices.clone();
+            for mask in 0..(1u32 << choices.len()) {
+                let picked: Vec<String> =
+                    choices.iter().enumerate().filter(|(i, _)| mask >> i & 1 == 1).map(|(_, c)| c.clone()).collect();
+                let mut given = BTreeMap::new();
+                given.insert("kits".to_string(), if picked.is_empty() { "none".into() } else { picked.join(",") });
+                let vars = values::resolve(&template.manifest, &given, false).unwrap();
+                let context = build_context("lock-test", vars, false);
+                let files = template::render(&template, &context).unwrap();
+                let lock = lock_for(&template, &files)
+                    .unwrap_or_else(|e| panic!("{name} with kits {picked:?}: {e:#}"))
+                    .expect("built-in templates ship locks");
+                assert!(lock.contains("name = \"lock-test\""), "{name} {picked:?}");
+            }
+        }
+    }
+}
