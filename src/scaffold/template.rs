@@ -225,7 +225,12 @@ fn collect_folder(root: &Path, dir: &Path, out: &mut Vec<TemplateFile>) -> Resul
 /// Converts a raw value (from a default, `--define` or a flag) into the variable's JSON form.
 pub fn typed_value(name: &str, var: &Variable, raw: &toml::Value) -> Result<Value> {
     match (var.kind, raw) {
-        (VarKind::String, toml::Value::String(s)) => Ok(Value::String(s.clone())),
+        (VarKind::String, toml::Value::String(s)) => {
+            if let Some(c) = s.chars().find(|c| c.is_control()) {
+                bail!("variable `{name}` contains the control character {c:?}: use one line of plain text");
+            }
+            Ok(Value::String(s.clone()))
+        }
         (VarKind::Bool, toml::Value::Boolean(b)) => Ok(Value::Bool(*b)),
         (VarKind::Integer, toml::Value::Integer(i)) => Ok(Value::from(*i)),
         (VarKind::Choice, toml::Value::String(s)) => {
@@ -316,6 +321,10 @@ pub fn render(template: &Template, context: &Value) -> Result<Vec<TemplateFile>>
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
     hb.register_escape_fn(handlebars::no_escape);
+    // `{{toml x}}` and `{{rust_str x}}` quote a value for the file it lands in, so a quote or
+    // backslash in a description cannot break the generated Cargo.toml or source.
+    hb.register_helper("toml", Box::new(toml_str));
+    hb.register_helper("rust_str", Box::new(rust_str));
     let mut out = Vec::new();
     for file in template.files()? {
         if is_lock(template, &file.path) {
@@ -340,6 +349,9 @@ pub fn render(template: &Template, context: &Value) -> Result<Vec<TemplateFile>>
     }
     Ok(out)
 }
+
+handlebars::handlebars_helper!(toml_str: |v: str| toml::Value::String(v.to_string()).to_string());
+handlebars::handlebars_helper!(rust_str: |v: str| format!("{v:?}"));
 
 /// True for the template's lock file, or any file inside its lock folder.
 fn is_lock(template: &Template, path: &Path) -> bool {
