@@ -11,6 +11,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 
@@ -23,7 +24,8 @@ def read_response(proc, want_id):
     while True:
         line = proc.stdout.readline()
         if not line:
-            raise SystemExit("server closed stdout; stderr:\n" + proc.stderr.read().decode(errors="replace")[-2000:])
+            proc.stderr_file.seek(0)
+            raise SystemExit("server closed stdout; stderr:\n" + proc.stderr_file.read().decode(errors="replace")[-2000:])
         msg = json.loads(line)
         if msg.get("id") == want_id:
             return msg
@@ -31,7 +33,10 @@ def read_response(proc, want_id):
 
 def one_run(cmd, tool, args, calls, env):
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    # The server's stderr (its audit log) goes to a file: written as in production, shown on failure.
+    err = tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, env=env)
+    proc.stderr_file = err
     rpc(proc, {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
         "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}})
     read_response(proc, 0)
