@@ -227,7 +227,9 @@ pub fn typed_value(name: &str, var: &Variable, raw: &toml::Value) -> Result<Valu
     match (var.kind, raw) {
         (VarKind::String, toml::Value::String(s)) => {
             if let Some(c) = s.chars().find(|c| c.is_control()) {
-                bail!("variable `{name}` contains the control character {c:?}: use one line of plain text");
+                bail!(
+                    "variable `{name}` contains the control character {c:?}: use one line of plain text"
+                );
             }
             Ok(Value::String(s.clone()))
         }
@@ -330,7 +332,11 @@ pub fn render(template: &Template, context: &Value) -> Result<Vec<TemplateFile>>
         if is_lock(template, &file.path) {
             continue;
         }
-        let stem = file.path.to_str().and_then(|p| p.strip_suffix(".hbs")).map(PathBuf::from);
+        let stem = file
+            .path
+            .to_str()
+            .and_then(|p| p.strip_suffix(".hbs"))
+            .map(PathBuf::from);
         let target = stem.clone().unwrap_or_else(|| file.path.clone());
         if !included(template, &target, context)? {
             continue;
@@ -345,7 +351,10 @@ pub fn render(template: &Template, context: &Value) -> Result<Vec<TemplateFile>>
             .render_template(&text, context)
             .map_err(|e| anyhow::anyhow!("{e}"))
             .with_context(|| format!("cannot render template file {}", file.path.display()))?;
-        out.push(TemplateFile { path: target, bytes: rendered.into_bytes() });
+        out.push(TemplateFile {
+            path: target,
+            bytes: rendered.into_bytes(),
+        });
     }
     Ok(out)
 }
@@ -355,7 +364,11 @@ handlebars::handlebars_helper!(rust_str: |v: str| format!("{v:?}"));
 
 /// True for the template's lock file, or any file inside its lock folder.
 fn is_lock(template: &Template, path: &Path) -> bool {
-    template.manifest.lockfile.as_deref().is_some_and(|lock| path.starts_with(lock))
+    template
+        .manifest
+        .lockfile
+        .as_deref()
+        .is_some_and(|lock| path.starts_with(lock))
 }
 
 fn included(template: &Template, path: &Path, context: &Value) -> Result<bool> {
@@ -396,7 +409,11 @@ pub fn lockfile_texts(template: &Template) -> Result<Vec<String>> {
         return Ok(Vec::new());
     };
     let mut texts = Vec::new();
-    for file in template.files()?.into_iter().filter(|f| is_lock(template, &f.path)) {
+    for file in template
+        .files()?
+        .into_iter()
+        .filter(|f| is_lock(template, &f.path))
+    {
         let text = String::from_utf8(file.bytes)
             .with_context(|| format!("template lock file {} is not UTF-8", file.path.display()))?;
         texts.push(text);
