@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::check::CheckArgs;
 use crate::scaffold::NewArgs;
 
 /// Scaffold, check and probe MCP servers so they stay safe when a tricked model misuses them.
@@ -20,6 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Create a new MCP server crate that is secure by construction.
     New(NewArgs),
+    /// Check a Rust MCP server project against the security checklist, without running its code.
+    Check(CheckArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

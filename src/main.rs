@@ -24,6 +24,7 @@ fn main() -> ExitCode {
     let reporter = Reporter::new(cli.color);
     let result = match cli.command {
         Command::New(args) => scaffold::run(&reporter, args),
+        Command::Check(args) => check::run(&reporter, args),
     };
     match result {
         Ok(code) => code,
