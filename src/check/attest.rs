@@ -147,7 +147,8 @@ pub fn ask(reporter: &Reporter, questions: &[(&str, &str, bool)], tools: &[ToolI
         return Ok(answers);
     }
     reporter.err_line("");
-    reporter.status("Attesting", format!("{} item(s) need a person's answer; the evidence:", questions.len()));
+    let need = if questions.len() == 1 { "1 item needs".to_string() } else { format!("{} items need", questions.len()) };
+    reporter.status("Attesting", format!("{need} a person's answer; the evidence:"));
     for line in evidence_lines(tools) {
         reporter.err_line(&line);
     }

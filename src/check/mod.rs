@@ -101,7 +101,7 @@ pub fn run(reporter: &Reporter, args: CheckArgs) -> Result<ExitCode> {
                 .collect();
             attest::write(&project.manifest, &recorded)
                 .with_context(|| format!("cannot record the answers in `{}`", project.manifest.display()))?;
-            reporter.status("Recorded", format!("{} answer(s) in {}", recorded.len(), manifest_rel.display()));
+            reporter.status("Recorded", format!("{} in {}", human::plural(recorded.len(), "answer"), manifest_rel.display()));
             attestations.extend(recorded);
         }
     }
