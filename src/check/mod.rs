@@ -127,6 +127,10 @@ pub fn run(reporter: &Reporter, args: CheckArgs) -> Result<ExitCode> {
     let threshold = args.fail_on.threshold();
     let failing = outcome.findings.iter().any(|f| f.severity >= threshold);
     let unattested = args.require_attestations && outcome.items.iter().any(|i| matches!(i.status, Status::Manual | Status::Stale));
+    drop(outcome);
+    // Freeing hundreds of syntax trees takes a fifth of the run on a large crate, and the
+    // process is about to exit: the operating system reclaims the memory at once.
+    std::mem::forget(project);
     Ok(if failing || unattested { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
