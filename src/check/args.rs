@@ -6,7 +6,25 @@ use clap::{Args, ValueEnum};
 
 use crate::finding::Severity;
 
+const AFTER_HELP: &str = "\
+Suppressing a finding: a comment on the flagged line or on the line above it
+    // mcp-secure: allow(<id>) <reason>
+(`#` instead of `//` in TOML, YAML and .env files). The reason is required: without one the
+finding stays and the comment is reported as a warning under the same item. For a whole package:
+    [package.metadata.mcp-secure]
+    allow = { \"missing-rate-limit\" = \"one trusted client behind a gateway\" }
+    severity = { \"missing-lockfile\" = \"fail\" }
+
+Questions for a person are asked on a terminal (never with --ci or without a terminal), showing
+the tools' descriptions and hints as evidence. Answers are recorded in Cargo.toml under
+[package.metadata.mcp-secure.attestations.<id>], bound to a hash of that evidence: when a tool
+changes, the item becomes `stale` and is asked again. A \"no\" is a finding under the item.
+
+Exit status: 0 nothing at or above --fail-on; 1 findings, or open items with
+--require-attestations; 2 the check could not run.";
+
 #[derive(Debug, Args)]
+#[command(after_long_help = AFTER_HELP)]
 pub struct CheckArgs {
     /// Path to the Cargo.toml of the project to check (default: the one cargo finds from here).
     #[arg(long, value_name = "PATH")]
