@@ -306,3 +306,22 @@ fn closed_stdout_is_not_an_error() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!stderr(&out).contains("error"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_crate_of_examples_is_checked_through_its_examples() {
+    // Like the servers crate of an SDK repository: no library, no binary, only examples.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("server-examples");
+    std::fs::create_dir_all(dir.join("src/common")).unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"server-examples\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n[[example]]\nname = \"counter_stdio\"\npath = \"src/counter_stdio.rs\"\n\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("src/counter_stdio.rs"), "mod common;\nfn main() {}\n").unwrap();
+    std::fs::write(dir.join("src/common/mod.rs"), "pub fn shared() {}\n").unwrap();
+    let (_, v) = json(&dir, &[]);
+    assert_eq!(v["scanned"]["rust_files"], 2, "{v}");
+    let notes = v["notes"].as_array().unwrap();
+    assert!(notes.iter().any(|n| n["file"] == "Cargo.toml" && n["message"].as_str().unwrap().contains("its examples were checked")), "{v}");
+}

@@ -48,7 +48,14 @@ pub fn load(opts: &Options<'_>) -> Result<Project> {
     for pkg in &selected {
         let dir = pkg.manifest_path.parent().map(|d| d.as_std_path().to_path_buf()).unwrap_or_else(|| root.clone());
         ctx.packages.push(package(&metadata, pkg, &root, &dir, &mut ctx.notes));
-        for src_dir in target_dirs(pkg) {
+        let (dirs, examples) = target_dirs(pkg);
+        if examples && !dirs.is_empty() {
+            ctx.notes.push(Note {
+                path: relative(pkg.manifest_path.as_std_path(), &root),
+                message: format!("package `{}` has no library or binary target; its examples were checked instead", pkg.name),
+            });
+        }
+        for src_dir in dirs {
             let skip_top = if src_dir == dir { &["tests", "benches", "examples"][..] } else { &[][..] };
             // Sources compile whether git ignores them or not (generated code), so all are read.
             rust_files.extend(walker.walk(&src_dir, true, skip_top, is_rust));
@@ -172,18 +179,26 @@ fn merge(workspace: Option<&Value>, package: Option<&Value>) -> Value {
     out
 }
 
-/// Folders holding the sources of the targets that ship: libraries and binaries, not
-/// tests, benches, examples or build scripts.
-fn target_dirs(pkg: &cargo_metadata::Package) -> BTreeSet<PathBuf> {
+/// Folders holding the sources of the targets that ship: libraries and binaries, not tests,
+/// benches, examples or build scripts. A package with neither (a crate of examples, as in SDK
+/// repositories) is checked through its examples, which are then its product.
+fn target_dirs(pkg: &cargo_metadata::Package) -> (BTreeSet<PathBuf>, bool) {
     let shipped = |k: &TargetKind| !matches!(k, TargetKind::Test | TargetKind::Bench | TargetKind::Example | TargetKind::CustomBuild);
-    let dirs: BTreeSet<PathBuf> = pkg
-        .targets
-        .iter()
-        .filter(|t| t.kind.iter().any(shipped))
-        .filter_map(|t| t.src_path.parent().map(|d| d.as_std_path().to_path_buf()))
-        .collect();
+    let dirs_of = |keep: &dyn Fn(&TargetKind) -> bool| -> BTreeSet<PathBuf> {
+        pkg.targets
+            .iter()
+            .filter(|t| t.kind.iter().any(keep))
+            .filter_map(|t| t.src_path.parent().map(|d| d.as_std_path().to_path_buf()))
+            .collect()
+    };
+    let mut dirs = dirs_of(&shipped);
+    let examples = dirs.is_empty();
+    if examples {
+        dirs = dirs_of(&|k| *k == TargetKind::Example);
+    }
     // `src/bin` is already inside `src`: keep only the outermost folders.
-    dirs.iter().filter(|d| !dirs.iter().any(|o| o != *d && d.starts_with(o))).cloned().collect()
+    let outer = dirs.iter().filter(|d| !dirs.iter().any(|o| o != *d && d.starts_with(o))).cloned().collect();
+    (outer, examples)
 }
 
 fn is_rust(path: &Path) -> bool {
