@@ -325,3 +325,15 @@ fn a_crate_of_examples_is_checked_through_its_examples() {
     let notes = v["notes"].as_array().unwrap();
     assert!(notes.iter().any(|n| n["file"] == "Cargo.toml" && n["message"].as_str().unwrap().contains("its examples were checked")), "{v}");
 }
+
+#[test]
+fn the_projects_toolchain_file_is_not_consulted() {
+    // Run the way a person runs the binary from inside the project, through rustup's `cargo`
+    // proxy: a toolchain file naming a toolchain that is not installed must not matter.
+    let (_tmp, dir) = fixture("clean");
+    std::fs::write(dir.join("rust-toolchain.toml"), "[toolchain]\nchannel = \"1.31.0\"\n").unwrap();
+    let out = common::bin().args(["mcp-secure", "check", "--format", "json"]).current_dir(&dir).env_remove("CARGO").env_remove("RUSTUP_TOOLCHAIN").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["scanned"]["packages"], serde_json::json!(["clean-server"]));
+}

@@ -31,7 +31,11 @@ pub struct Options<'a> {
 
 pub fn load(opts: &Options<'_>) -> Result<Project> {
     let manifest = find_manifest(opts.manifest_path)?;
+    // Run from a neutral folder: rustup would otherwise pick the project's rust-toolchain file
+    // (and may try to install that toolchain), and cargo would read the project's .cargo/config.
+    // With `--no-deps` neither is needed; `cargo mcp-secure` also passes its own cargo in $CARGO.
     let metadata = MetadataCommand::new()
+        .current_dir(std::env::temp_dir())
         .manifest_path(&manifest)
         .no_deps()
         .other_options(vec!["--offline".to_string()])
@@ -113,7 +117,9 @@ fn find_manifest(given: Option<&Path>) -> Result<PathBuf> {
 fn metadata_error(manifest: &Path, err: cargo_metadata::Error) -> anyhow::Error {
     let detail = match err {
         cargo_metadata::Error::CargoMetadata { stderr } => {
-            stderr.trim().trim_start_matches("error: ").lines().collect::<Vec<_>>().join(" ")
+            // A backtrace (RUST_BACKTRACE set) tells the user nothing about their manifest.
+            let stderr = stderr.split("Stack backtrace:").next().unwrap_or_default();
+            stderr.trim().trim_start_matches("error: ").lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
         }
         other => other.to_string(),
     };
