@@ -153,13 +153,19 @@ pub fn ask(reporter: &Reporter, questions: &[(&str, &str, bool)], tools: &[ToolI
         reporter.err_line(&line);
     }
     let term = Term::stderr();
+    let width = usize::from(term.size().1).clamp(40, 100);
     let theme = ColorfulTheme::default();
     let dim = Style::new().dim();
     for (id, question, stale) in questions {
         let why = if *stale { "the evidence changed since the last answer" } else { "not answered yet" };
         reporter.err_line(&format!("\n{} {}", Style::new().bold().apply_to(id), dim.apply_to(format!("({why}; Esc skips)"))));
+        // The question is printed wrapped; the prompt itself stays one short line, because a
+        // prompt that wraps is redrawn badly once answered.
+        for line in wrap(question, width.saturating_sub(2)) {
+            reporter.err_line(&format!("  {line}"));
+        }
         let answer = Confirm::with_theme(&theme)
-            .with_prompt(*question)
+            .with_prompt("Answer")
             .interact_on_opt(&term)
             .with_context(|| format!("cannot ask about `{id}` on the terminal; run with --ci to skip questions"))?;
         if let Some(answer) = answer {
@@ -167,6 +173,23 @@ pub fn ask(reporter: &Reporter, questions: &[(&str, &str, bool)], tools: &[ToolI
         }
     }
     Ok(answers)
+}
+
+/// Splits text into lines of at most `width` characters at spaces.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split_whitespace() {
+        let last = lines.last_mut().expect("never empty");
+        if !last.is_empty() && last.chars().count() + 1 + word.chars().count() > width {
+            lines.push(word.to_string());
+        } else {
+            if !last.is_empty() {
+                last.push(' ');
+            }
+            last.push_str(word);
+        }
+    }
+    lines
 }
 
 /// The tool list as people read it: name, title, hints, description, where.
@@ -202,6 +225,12 @@ mod tests {
             params: vec![],
             location: Location { file: "src/main.rs".into(), line: 3, column: 1, end_line: 3, end_column: 1 },
         }
+    }
+
+    #[test]
+    fn wraps_at_spaces() {
+        assert_eq!(wrap("one two three four", 9), ["one two", "three", "four"]);
+        assert_eq!(wrap("unbreakable-long-word x", 5), ["unbreakable-long-word", "x"]);
     }
 
     #[test]

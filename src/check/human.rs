@@ -14,14 +14,17 @@ use crate::finding::{Finding, Location, Severity};
 use crate::report::Reporter;
 
 /// Findings grouped by item, in checklist order (IDs not in the checklist last).
-pub fn findings(reporter: &Reporter, ctx: &Context, findings: &[Finding]) {
+/// `newer` holds file texts that changed during the run (the manifest after answers were
+/// recorded); they win over the texts loaded at the start.
+pub fn findings(reporter: &Reporter, ctx: &Context, findings: &[Finding], newer: &[(&Path, &str)]) {
     let mut groups: BTreeMap<(usize, &str), Vec<&Finding>> = BTreeMap::new();
     for f in findings {
         let rank = checklist::all().iter().position(|i| i.id == f.id).unwrap_or(usize::MAX);
         groups.entry((rank, f.id.as_str())).or_default().push(f);
     }
     let renderer = if reporter.color() { Renderer::styled() } else { Renderer::plain() };
-    let texts = texts(ctx);
+    let mut texts = texts(ctx);
+    texts.extend(newer.iter().copied());
     for ((_, id), group) in groups {
         let title = checklist::get(id).map(|i| i.title.as_str()).unwrap_or("not in this version's checklist");
         reporter.err_line("");

@@ -72,7 +72,7 @@ pub fn run(reporter: &Reporter, args: CheckArgs) -> Result<ExitCode> {
     notes.extend(suppressed.notes);
     let automated = with_severities(&settings, suppressed.findings);
     if human {
-        human::findings(reporter, ctx, &automated);
+        human::findings(reporter, ctx, &automated, &[]);
     }
 
     let tools = analysis::tools::tools(ctx);
@@ -106,9 +106,10 @@ pub fn run(reporter: &Reporter, args: CheckArgs) -> Result<ExitCode> {
         }
     }
 
-    let declined = declined(&settings, &attestations, &evidence, &project.manifest, &manifest_rel);
+    let manifest_now = std::fs::read_to_string(&project.manifest).unwrap_or_default();
+    let declined = declined(&settings, &attestations, &evidence, &manifest_now, &manifest_rel);
     if human {
-        human::findings(reporter, ctx, &declined);
+        human::findings(reporter, ctx, &declined, &[(manifest_rel.as_path(), manifest_now.as_str())]);
     }
     let mut findings = automated;
     findings.extend(declined);
@@ -147,20 +148,20 @@ fn with_severities(settings: &Settings, findings: Vec<Finding>) -> Vec<Finding> 
 
 /// A current `false` answer is a person saying the practice is not met: a finding under the
 /// item at its severity (after overrides), pointing at the recorded answer.
-fn declined(settings: &Settings, attestations: &BTreeMap<String, Attestation>, evidence: &str, manifest: &Path, rel: &Path) -> Vec<Finding> {
-    let text = std::fs::read_to_string(manifest).unwrap_or_default();
+fn declined(settings: &Settings, attestations: &BTreeMap<String, Attestation>, evidence: &str, text: &str, rel: &Path) -> Vec<Finding> {
     checklist::all()
         .iter()
         .filter(|i| i.question.is_some())
         .filter_map(|i| attestations.get(&i.id).filter(|a| !a.answer && a.evidence == evidence).map(|a| (i, a)))
         .map(|(item, a)| {
             let needle = format!("attestations.{}]", item.id);
-            let line = text.lines().position(|l| l.contains(&needle)).map_or(1, |n| n + 1);
+            let found = text.lines().enumerate().find(|(_, l)| l.contains(&needle));
+            let (line, width) = found.map_or((1, 0), |(n, l)| (n + 1, l.trim_end().chars().count()));
             Finding {
                 id: item.id.clone(),
                 severity: settings.severity(&item.id, Some(rel), item.severity),
                 message: format!("{} answered no to: {}", if a.by.is_empty() { "a person" } else { &a.by }, item.question.as_deref().unwrap_or_default()),
-                location: Some(Location { file: rel.to_path_buf(), line, column: 1, end_line: line, end_column: 1 }),
+                location: Some(Location { file: rel.to_path_buf(), line, column: 1, end_line: line, end_column: width + 1 }),
                 labels: vec![],
                 help: Some("fix what is missing, then run `cargo mcp-secure check` in a terminal to answer again".into()),
                 tool: None,
