@@ -213,18 +213,24 @@ pub fn evidence_lines(tools: &[ToolInfo]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::Location;
+    use crate::check::model::{Context, Package};
 
+    /// A tool as discovery finds it in source (built from source, so new fields of
+    /// `ToolInfo` do not break these tests).
     fn tool(name: &str, description: &str) -> ToolInfo {
-        ToolInfo {
-            name: name.into(),
-            function: name.into(),
-            description: Some(description.into()),
-            title: None,
-            annotations: [("read_only_hint".to_string(), true)].into_iter().collect(),
-            params: vec![],
-            location: Location { file: "src/main.rs".into(), line: 3, column: 1, end_line: 3, end_column: 1 },
-        }
+        let src = format!(
+            "struct S;\n#[tool_router]\nimpl S {{\n    #[tool(description = {description:?}, annotations(read_only_hint = true))]\n    async fn {name}(&self) -> String {{ String::new() }}\n}}\n"
+        );
+        let pkg = Package {
+            name: "p".into(),
+            manifest_path: "Cargo.toml".into(),
+            manifest_text: String::new(),
+            is_binary: true,
+            has_lockfile: true,
+            metadata: serde_json::Value::Null,
+        };
+        let ctx = Context::from_files(Path::new("/p"), pkg, vec![("src/main.rs".into(), src)]);
+        crate::check::analysis::tools::tools(&ctx).remove(0)
     }
 
     #[test]
