@@ -270,6 +270,14 @@ fn require_attestations_fails_on_unanswered_questions() {
     assert_eq!(code, 1);
     let out = check(&dir, &["--ci"]);
     assert!(stderr(&out).contains("manual  vague-tool-description: "), "{}", stderr(&out));
+    // Without a terminal nothing prompts, even without --ci, and nothing is recorded.
+    let before = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+    let mut cmd = common::bin();
+    cmd.args(["mcp-secure", "check", "--manifest-path"]).arg(dir.join("Cargo.toml")).stdin(std::process::Stdio::null());
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("Attesting"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(dir.join("Cargo.toml")).unwrap(), before);
 }
 
 #[test]
