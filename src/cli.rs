@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::explain::ExplainArgs;
 use crate::list::ListArgs;
+use crate::check::CheckArgs;
 use crate::scaffold::NewArgs;
 
 /// Scaffold, check and probe MCP servers so they stay safe when a tricked model misuses them.
@@ -26,6 +27,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// List the checklist items, grouped by practice.
     List(ListArgs),
+    /// Check a Rust MCP server project against the security checklist, without running its code.
+    Check(CheckArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -28,6 +28,7 @@ fn main() -> ExitCode {
         Command::New(args) => scaffold::run(&reporter, args),
         Command::Explain(args) => explain::run(&reporter, args),
         Command::List(args) => list::run(&reporter, args),
+        Command::Check(args) => check::run(&reporter, args),
     };
     match result {
         Ok(code) => code,
