@@ -20,6 +20,8 @@ pub struct Cli {
 pub enum Command {
     /// Create a new MCP server crate that is secure by construction.
     New(NewArgs),
+    /// Attack a stdio MCP server in a throw-away sandbox and report every effect.
+    Probe(crate::probe::ProbeArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -8,6 +8,7 @@ mod checklist;
 mod cli;
 mod finding;
 mod render;
+mod probe;
 mod report;
 mod scaffold;
 
@@ -24,6 +25,7 @@ fn main() -> ExitCode {
     let reporter = Reporter::new(cli.color);
     let result = match cli.command {
         Command::New(args) => scaffold::run(&reporter, args),
+        Command::Probe(args) => probe::run(&reporter, args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,36 @@
+//! Shell injection: metacharacters carrying a command that creates a marker file outside
+//! `{allowed}`; the marker appearing is the proof.
+
+use serde_json::json;
+
+use crate::probe::session::Session;
+use crate::probe::tool::{Role, Tool, role};
+
+/// Builds a payload from an ordinary value and a command.
+type Form = fn(&str, &str) -> String;
+
+pub fn run(s: &mut Session, tool: &Tool) {
+    if !s.wants("command-injection") {
+        return;
+    }
+    let params: Vec<(String, Role)> = tool.strings().map(|p| (p.name.clone(), role(p, tool))).filter(|(_, r)| *r != Role::Sql).collect();
+    for (name, role) in params {
+        let base = if role == Role::Path { "notes.txt" } else { "hello" };
+        let outside = s.sandbox.outside.display().to_string();
+        let forms: [(&str, Form); 6] = [
+            ("`;` separator", |b, c| format!("{b}; {c}")),
+            ("`|` pipe", |b, c| format!("{b} | {c}")),
+            ("`&&` chain", |b, c| format!("{b} && {c}")),
+            ("`$(…)` substitution", |b, c| format!("{b}$({c})")),
+            ("backtick substitution", |b, c| format!("{b}`{c}`")),
+            ("newline", |b, c| format!("{b}\n{c}")),
+        ];
+        for (technique, make) in forms {
+            let cmd = format!("touch {outside}/{}", s.sandbox.marker());
+            let args = tool.with(&name, json!(make(base, &cmd)));
+            if s.call(tool, &tool.name, args, Some(&name), "command-injection", technique).is_none() {
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! Tools as the probe sees them: parameters from the schema (or derived), annotations, and
+//! the arguments of a schema-valid baseline call.
+
+use serde_json::{Map, Value, json};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    String,
+    Integer,
+    Number,
+    Boolean,
+    Array,
+    Object,
+}
+
+#[derive(Debug, Clone)]
+pub struct Param {
+    pub name: String,
+    pub kind: Kind,
+    pub required: bool,
+    pub choices: Vec<Value>,
+    pub max_length: Option<u64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Tool {
+    pub name: String,
+    pub description: String,
+    pub params: Vec<Param>,
+    pub read_only: bool,
+    pub destructive_hint: Option<bool>,
+    /// True when the parameters were derived rather than read from the schema.
+    pub derived: bool,
+    pub raw: Value,
+}
+
+const DESTRUCTIVE_WORDS: &[&str] =
+    &["delete", "remove", "drop", "destroy", "erase", "wipe", "purge", "truncate", "kill", "overwrite", "unlink", "rmdir"];
+
+impl Tool {
+    pub fn from_listing(raw: &Value) -> Option<Self> {
+        let name = raw.get("name")?.as_str()?.to_string();
+        let description = raw.get("description").and_then(Value::as_str).unwrap_or("").to_string();
+        let schema = raw.get("inputSchema").cloned().unwrap_or(Value::Null);
+        let required: Vec<&str> =
+            schema.get("required").and_then(Value::as_array).map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let mut params = Vec::new();
+        if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+            for (pname, p) in props {
+                params.push(Param {
+                    name: pname.clone(),
+                    kind: kind_of(p),
+                    required: required.contains(&pname.as_str()),
+                    choices: p.get("enum").and_then(Value::as_array).cloned().unwrap_or_default(),
+                    max_length: p.get("maxLength").and_then(Value::as_u64),
+                });
+            }
+        }
+        let ann = raw.get("annotations");
+        let hint = |k: &str| ann.and_then(|a| a.get(k)).and_then(Value::as_bool);
+        Some(Self {
+            name,
+            description,
+            params,
+            read_only: hint("readOnlyHint") == Some(true),
+            destructive_hint: hint("destructiveHint"),
+            derived: false,
+            raw: raw.clone(),
+        })
+    }
+
+    /// Declares destructiveHint, or its name or description says it destroys something.
+    pub fn looks_destructive(&self) -> bool {
+        if self.destructive_hint == Some(true) && !self.read_only {
+            return true;
+        }
+        self.destructive_words().is_some()
+    }
+
+    /// The first destructive-sounding word in the name or the first sentence of the description.
+    pub fn destructive_words(&self) -> Option<&'static str> {
+        let name = self.name.to_ascii_lowercase();
+        let first = self.description.split(['.', '\n']).next().unwrap_or("").to_ascii_lowercase();
+        DESTRUCTIVE_WORDS.iter().copied().find(|w| words(&name).any(|x| x == *w) || words(&first).any(|x| x.starts_with(w)))
+    }
+
+    pub fn strings(&self) -> impl Iterator<Item = &Param> {
+        self.params.iter().filter(|p| p.kind == Kind::String && p.choices.is_empty())
+    }
+
+    /// Schema-valid arguments that should succeed inside the sandbox.
+    pub fn baseline(&self) -> Map<String, Value> {
+        let mut args = Map::new();
+        for p in &self.params {
+            if !p.required && self.params.len() > 1 && p.kind != Kind::String {
+                continue;
+            }
+            args.insert(p.name.clone(), sample(p, self));
+        }
+        args
+    }
+
+    /// The baseline with one argument replaced.
+    pub fn with(&self, name: &str, value: Value) -> Value {
+        let mut args = self.baseline();
+        args.insert(name.to_string(), value);
+        Value::Object(args)
+    }
+
+    pub fn text(&self) -> String {
+        format!("{} {}", self.name, self.description).to_ascii_lowercase()
+    }
+}
+
+pub fn words(s: &str) -> impl Iterator<Item = &str> {
+    s.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty())
+}
+
+fn kind_of(p: &Value) -> Kind {
+    let t = match p.get("type") {
+        Some(Value::Array(types)) => types.iter().filter_map(Value::as_str).find(|t| *t != "null").unwrap_or("string").to_string(),
+        Some(Value::String(t)) => t.clone(),
+        _ => "string".to_string(),
+    };
+    match t.as_str() {
+        "integer" => Kind::Integer,
+        "number" => Kind::Number,
+        "boolean" => Kind::Boolean,
+        "array" => Kind::Array,
+        "object" => Kind::Object,
+        _ => Kind::String,
+    }
+}
+
+/// What a parameter holds, guessed from its name and the tool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Path,
+    Command,
+    Sql,
+    Content,
+    Other,
+}
+
+pub fn role(p: &Param, tool: &Tool) -> Role {
+    let n = p.name.to_ascii_lowercase();
+    let has = |list: &[&str]| list.iter().any(|w| n.contains(w));
+    if has(&["path", "file", "dir", "folder", "dest", "source", "src", "target", "location"]) {
+        return Role::Path;
+    }
+    if has(&["sql", "query", "statement"]) && (tool.text().contains("sql") || tool.text().contains("database") || n.contains("sql")) {
+        return Role::Sql;
+    }
+    if has(&["cmd", "command", "shell", "script", "program", "exec"]) {
+        return Role::Command;
+    }
+    if has(&["content", "text", "body", "data"]) {
+        return Role::Content;
+    }
+    Role::Other
+}
+
+fn sample(p: &Param, tool: &Tool) -> Value {
+    if let Some(first) = p.choices.first() {
+        return first.clone();
+    }
+    match p.kind {
+        Kind::Integer | Kind::Number => json!(1),
+        Kind::Boolean => json!(false),
+        Kind::Array => json!([]),
+        Kind::Object => json!({}),
+        Kind::String => {
+            let s = match role(p, tool) {
+                Role::Path if p.name.to_ascii_lowercase().contains("dir") || tool.text().contains("list") => ".".to_string(),
+                Role::Path => "notes.txt".to_string(),
+                Role::Sql => "SELECT 1".to_string(),
+                Role::Command => "echo".to_string(),
+                Role::Content => "hello from the probe".to_string(),
+                Role::Other => "hello".to_string(),
+            };
+            match p.max_length {
+                Some(max) => json!(s.chars().take(max as usize).collect::<String>()),
+                None => json!(s),
+            }
+        }
+    }
+}
