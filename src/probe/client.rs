@@ -83,8 +83,18 @@ impl Client {
         self.stderr.lock().map(|t| t.iter().cloned().collect()).unwrap_or_default()
     }
 
-    pub fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
-        self.group.exit_status()
+    /// The exit status, waiting up to `within` for a server that just closed its output.
+    pub fn exit_status(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.group.exit_status() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     pub fn kill(&mut self) {

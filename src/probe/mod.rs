@@ -104,8 +104,7 @@ fn probe(sandbox: &Sandbox, spec: Spec, limits: Limits) -> Result<Run> {
     let init = match client.handshake(limits.timeout) {
         Reply::Result(r) => r,
         other => {
-            std::thread::sleep(Duration::from_millis(100));
-            let status = client.exit_status().map_or("is still running".to_string(), |s| format!("exited ({s})"));
+            let status = client.exit_status(Duration::from_millis(500)).map_or("is still running".to_string(), |s| format!("exited ({s})"));
             let garbage = client.pollution.iter().take(3).map(|(l, _)| format!("\n  stdout: {l}")).collect::<String>();
             let tail = client.stderr_tail().iter().rev().take(15).rev().map(|l| format!("\n  stderr: {l}")).collect::<String>();
             client.kill();

@@ -227,7 +227,7 @@ impl<'a> Session<'a> {
                 let (what, key) = match (&o.reply, client) {
                     (Reply::Timeout, _) => (format!("no response within {:?}; the server was killed and restarted", self.limits.timeout), "hang"),
                     (_, Some(c)) => {
-                        let status = c.exit_status().map_or("closed its output".to_string(), |s| format!("exited ({s})"));
+                        let status = c.exit_status(Duration::from_millis(500)).map_or("closed its output".to_string(), |s| format!("exited ({s})"));
                         let tail = c.stderr_tail().into_iter().rev().take(3).collect::<Vec<_>>().join(" | ");
                         (format!("the server {status} on this input; stderr: {tail}"), "crash")
                     }

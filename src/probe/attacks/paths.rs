@@ -26,6 +26,7 @@ pub fn payloads(s: &Session) -> Vec<(&'static str, String)> {
         ("../ filter bypass", format!("....//outside/{canary}")),
         ("../ to the workspace root", "../.env".to_string()),
         ("listing a folder outside", "../outside".to_string()),
+        ("listing a folder through a symlink", "link_dir".to_string()),
         ("new file outside", format!("{outside}/{}.txt", sb.marker())),
     ]
 }
