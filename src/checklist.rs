@@ -69,6 +69,24 @@ pub fn get(id: &str) -> Option<&'static Item> {
     all().iter().find(|i| i.id == id)
 }
 
+/// Every item grouped by practice (in [`PRACTICES`] order), then sorted by ID: the order of
+/// `list` and of the generated docs.
+pub fn in_practice_order() -> Vec<&'static Item> {
+    let rank = |item: &Item| PRACTICES.iter().position(|p| *p == item.practice).unwrap_or(PRACTICES.len());
+    let mut items: Vec<&'static Item> = all().iter().collect();
+    items.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.id.cmp(&b.id)));
+    items
+}
+
+/// The severity as written in checklist files and JSON (`fail`, `warn`, `info`).
+pub fn severity_name(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Info => "info",
+        Severity::Warn => "warn",
+        Severity::Fail => "fail",
+    }
+}
+
 fn load() -> Result<Vec<Item>> {
     let mut items = Vec::new();
     for file in CHECKLIST.files() {
@@ -76,10 +94,16 @@ fn load() -> Result<Vec<Item>> {
         if path.extension().is_none_or(|e| e != "toml") {
             continue;
         }
-        let text = file.contents_utf8().with_context(|| format!("checklist/{} is not UTF-8", path.display()))?;
+        let text = file
+            .contents_utf8()
+            .with_context(|| format!("checklist/{} is not UTF-8", path.display()))?;
         let item = parse(text).with_context(|| format!("in checklist/{}", path.display()))?;
         if path.file_stem().and_then(|s| s.to_str()) != Some(item.id.as_str()) {
-            bail!("checklist/{} declares id `{}`: the file must be named after its id", path.display(), item.id);
+            bail!(
+                "checklist/{} declares id `{}`: the file must be named after its id",
+                path.display(),
+                item.id
+            );
         }
         items.push(item);
     }
@@ -91,17 +115,29 @@ fn load() -> Result<Vec<Item>> {
 pub fn parse(text: &str) -> Result<Item> {
     let item: Item = toml::from_str(text).context("invalid checklist item")?;
     let kebab = !item.id.is_empty()
-        && item.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && item
+            .id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !item.id.starts_with('-')
         && !item.id.ends_with('-');
     if !kebab {
         bail!("id `{}` is not kebab-case", item.id);
     }
     if !PRACTICES.contains(&item.practice.as_str()) {
-        bail!("practice `{}` is not one of {}", item.practice, PRACTICES.join(", "));
+        bail!(
+            "practice `{}` is not one of {}",
+            item.practice,
+            PRACTICES.join(", ")
+        );
     }
     let d = &item.docs;
-    for (section, text) in [("what", &d.what), ("why", &d.why), ("example", &d.example), ("instead", &d.instead)] {
+    for (section, text) in [
+        ("what", &d.what),
+        ("why", &d.why),
+        ("example", &d.example),
+        ("instead", &d.instead),
+    ] {
         if text.trim().is_empty() {
             bail!("docs section `{section}` is empty");
         }
@@ -116,7 +152,7 @@ pub fn parse(text: &str) -> Result<Item> {
 pub fn markdown(item: &Item) -> String {
     let d = &item.docs;
     let mut out = format!("# {} (`{}`)\n\n", item.title, item.id);
-    out.push_str(&format!("Practice: {} · default severity: {:?}", item.practice, item.severity).to_lowercase());
+    out.push_str(&format!("Practice: {} · Default severity: {}", item.practice, severity_name(item.severity)));
     if let Some(owasp) = &item.owasp {
         out.push_str(&format!(" · OWASP MCP Top 10: {owasp}"));
     }
@@ -124,6 +160,13 @@ pub fn markdown(item: &Item) -> String {
         out.push_str(&format!(" · MCP specification: {spec}"));
     }
     out.push_str("\n\n");
+    if !item.checks.is_empty() {
+        let checks: Vec<String> = item.checks.iter().map(|c| format!("`{c}`")).collect();
+        out.push_str(&format!("Automated checks: {}\n\n", checks.join(", ")));
+    }
+    if let Some(question) = &item.question {
+        out.push_str(&format!("Question for a person: {}\n\n", question.trim()));
+    }
     for (heading, text) in [
         ("What it checks", &d.what),
         ("Why it matters", &d.why),
@@ -156,7 +199,13 @@ mod tests {
     fn markdown_has_every_section() {
         for item in load().unwrap() {
             let md = markdown(&item);
-            for h in ["## What it checks", "## Why it matters", "## Example (vulnerable)", "## Use instead", "## References"] {
+            for h in [
+                "## What it checks",
+                "## Why it matters",
+                "## Example (vulnerable)",
+                "## Use instead",
+                "## References",
+            ] {
                 assert!(md.contains(h), "{} lacks {h}", item.id);
             }
         }

@@ -2,6 +2,8 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::explain::ExplainArgs;
+use crate::list::ListArgs;
 use crate::scaffold::NewArgs;
 
 /// Scaffold, check and probe MCP servers so they stay safe when a tricked model misuses them.
@@ -20,6 +22,10 @@ pub struct Cli {
 pub enum Command {
     /// Create a new MCP server crate that is secure by construction.
     New(NewArgs),
+    /// Print a checklist item's documentation (Markdown or JSON) on stdout.
+    Explain(ExplainArgs),
+    /// List the checklist items, grouped by practice.
+    List(ListArgs),
     /// Attack a stdio MCP server in a throw-away sandbox and report every effect.
     Probe(crate::probe::ProbeArgs),
 }

@@ -6,9 +6,11 @@
 mod check;
 mod checklist;
 mod cli;
+mod explain;
 mod finding;
-mod render;
+mod list;
 mod probe;
+mod render;
 mod report;
 mod scaffold;
 
@@ -25,6 +27,8 @@ fn main() -> ExitCode {
     let reporter = Reporter::new(cli.color);
     let result = match cli.command {
         Command::New(args) => scaffold::run(&reporter, args),
+        Command::Explain(args) => explain::run(&reporter, args),
+        Command::List(args) => list::run(&reporter, args),
         Command::Probe(args) => probe::run(&reporter, args),
     };
     match result {

@@ -12,14 +12,14 @@ use crate::cli::ColorChoice;
 /// Decides whether people-facing output is coloured.
 /// Precedence: `--color`, then `CARGO_TERM_COLOR`, then `NO_COLOR`, then whether stderr is a terminal.
 pub fn color_enabled(flag: Option<ColorChoice>, is_tty: bool) -> bool {
-    let env_choice = std::env::var("CARGO_TERM_COLOR")
-        .ok()
-        .and_then(|v| match v.to_ascii_lowercase().as_str() {
+    let env_choice = std::env::var("CARGO_TERM_COLOR").ok().and_then(|v| {
+        match v.to_ascii_lowercase().as_str() {
             "always" => Some(ColorChoice::Always),
             "never" => Some(ColorChoice::Never),
             "auto" => Some(ColorChoice::Auto),
             _ => None,
-        });
+        }
+    });
     match flag.or(env_choice).unwrap_or(ColorChoice::Auto) {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -39,7 +39,8 @@ impl Reporter {
         let color = color_enabled(flag, stderr.features().is_attended());
         console::set_colors_enabled(color);
         console::set_colors_enabled_stderr(color);
-        let interactive = stderr.features().is_attended() && Term::stdout().features().is_attended();
+        let interactive =
+            stderr.features().is_attended() && Term::stdout().features().is_attended();
         Self { color, interactive }
     }
 

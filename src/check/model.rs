@@ -59,7 +59,11 @@ impl Context {
     /// Builds a context from in-memory files; used by the loader and by rule unit tests.
     /// `.rs` files are parsed with syn; unparsable ones become notes.
     pub fn from_files(root: &Path, package: Package, files: Vec<(PathBuf, String)>) -> Self {
-        let mut ctx = Context { root: root.to_path_buf(), packages: vec![package.clone()], ..Default::default() };
+        let mut ctx = Context {
+            root: root.to_path_buf(),
+            packages: vec![package.clone()],
+            ..Default::default()
+        };
         for (path, text) in files {
             if path.extension().is_some_and(|e| e == "rs") {
                 ctx.add_source(path, text, &package.name);
@@ -73,12 +77,21 @@ impl Context {
     /// Parses one Rust file into the context, or records why it could not.
     pub fn add_source(&mut self, path: PathBuf, text: String, package: &str) {
         match syn::parse_file(&text) {
-            Ok(ast) => self.sources.push(SourceFile { path, text, ast, package: package.to_string() }),
+            Ok(ast) => self.sources.push(SourceFile {
+                path,
+                text,
+                ast,
+                package: package.to_string(),
+            }),
             Err(err) => {
                 let at = err.span().start();
                 self.notes.push(Note {
                     path,
-                    message: format!("cannot parse Rust at line {}, column {}: {err}; the file was skipped", at.line, at.column + 1),
+                    message: format!(
+                        "cannot parse Rust at line {}, column {}: {err}; the file was skipped",
+                        at.line,
+                        at.column + 1
+                    ),
                 })
             }
         }
@@ -128,7 +141,11 @@ mod tests {
         assert_eq!(ctx.sources.len(), 1);
         assert_eq!(ctx.data_files.len(), 1);
         assert_eq!(ctx.notes.len(), 1);
-        assert!(ctx.notes[0].message.contains("line 1"), "{}", ctx.notes[0].message);
+        assert!(
+            ctx.notes[0].message.contains("line 1"),
+            "{}",
+            ctx.notes[0].message
+        );
     }
 
     #[test]

@@ -36,7 +36,11 @@ pub fn render_all(findings: &[Finding]) -> Value {
 }
 
 fn rule(item: &Item) -> Value {
-    let mut tags = vec!["security".to_string(), "mcp".to_string(), item.practice.clone()];
+    let mut tags = vec![
+        "security".to_string(),
+        "mcp".to_string(),
+        item.practice.clone(),
+    ];
     tags.extend(item.owasp.iter().cloned());
     json!({
         "id": item.id,
@@ -104,7 +108,12 @@ fn message(f: &Finding) -> String {
 }
 
 fn physical(loc: &crate::finding::Location) -> Value {
-    let uri = loc.file.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+    let uri = loc
+        .file
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/");
     json!({
         "artifactLocation": { "uri": uri, "uriBaseId": "%SRCROOT%" },
         "region": {
@@ -126,22 +135,41 @@ fn level(severity: Severity) -> &'static str {
 
 /// A fingerprint that survives code moving up or down: rule, file, tool and message, not lines.
 pub fn fingerprint(f: &Finding) -> String {
-    let file = f.location.as_ref().map(|l| l.file.to_string_lossy().replace('\\', "/")).unwrap_or_default();
-    let argument = f.evidence.as_ref().and_then(|e| e.argument.clone()).unwrap_or_default();
-    let key = [f.id.as_str(), &file, f.tool.as_deref().unwrap_or(""), &argument, &f.message].join("\u{1f}");
+    let file = f
+        .location
+        .as_ref()
+        .map(|l| l.file.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_default();
+    let argument = f
+        .evidence
+        .as_ref()
+        .and_then(|e| e.argument.clone())
+        .unwrap_or_default();
+    let key = [
+        f.id.as_str(),
+        &file,
+        f.tool.as_deref().unwrap_or(""),
+        &argument,
+        &f.message,
+    ]
+    .join("\u{1f}");
     format!("{:016x}", fnv1a(key.as_bytes()))
 }
 
 /// FNV-1a, 64 bit: stable across Rust releases, unlike `DefaultHasher`.
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 fn pascal(id: &str) -> String {
     id.split('-')
         .map(|w| {
             let mut c = w.chars();
-            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
         })
         .collect()
 }
@@ -155,8 +183,15 @@ mod tests {
         Finding {
             id: "path-traversal".into(),
             severity: Severity::Fail,
-            message: "parameter `path` of tool `read_file` reaches `std::fs::read_to_string`".into(),
-            location: Some(Location { file: "src/tools/files.rs".into(), line, column: 5, end_line: line, end_column: 40 }),
+            message: "parameter `path` of tool `read_file` reaches `std::fs::read_to_string`"
+                .into(),
+            location: Some(Location {
+                file: "src/tools/files.rs".into(),
+                line,
+                column: 5,
+                end_line: line,
+                end_column: 40,
+            }),
             labels: vec![],
             help: Some("open files through a cap_std::fs::Dir".into()),
             tool: Some("read_file".into()),
@@ -171,11 +206,19 @@ mod tests {
         assert_eq!(sarif["version"], "2.1.0");
         let result = &run["results"][0];
         let index = result["ruleIndex"].as_u64().unwrap() as usize;
-        assert_eq!(run["tool"]["driver"]["rules"][index]["id"], "path-traversal");
+        assert_eq!(
+            run["tool"]["driver"]["rules"][index]["id"],
+            "path-traversal"
+        );
         let loc = &result["locations"][0]["physicalLocation"];
         assert_eq!(loc["artifactLocation"]["uri"], "src/tools/files.rs");
         assert_eq!(loc["region"]["startLine"], 12);
-        assert!(run["tool"]["driver"]["rules"][index]["help"]["markdown"].as_str().unwrap().contains("## Use instead"));
+        assert!(
+            run["tool"]["driver"]["rules"][index]["help"]["markdown"]
+                .as_str()
+                .unwrap()
+                .contains("## Use instead")
+        );
     }
 
     #[test]

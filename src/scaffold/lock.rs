@@ -17,12 +17,47 @@ struct Package {
     deps: Vec<(String, String)>,
 }
 
+/// Picks the candidate lock whose root package depends on exactly the manifest's
+/// dependencies, and prunes it. Features a smaller dependency set no longer activates can
+/// change the graph, so a template ships one lock per dependency set; with a single candidate
+/// and no exact match, pruning it is the best effort.
+pub fn from_candidates(candidates: &[String], manifest: &str) -> Result<String> {
+    let doc: DocumentMut = manifest.parse().context("rendered Cargo.toml is not valid TOML")?;
+    let mut wanted: Vec<String> = manifest_deps(&doc).into_iter().map(|(n, _)| n).collect();
+    wanted.sort();
+    for text in candidates {
+        let packages = parse_lock(text)?;
+        let roots: Vec<&Package> = packages.iter().filter(|p| p.source.is_none()).collect();
+        let [root] = roots.as_slice() else { continue };
+        let mut names: Vec<String> = root.deps.iter().map(|(n, _)| n.clone()).collect();
+        names.sort();
+        names.dedup();
+        if names == wanted {
+            return prune(text, manifest);
+        }
+    }
+    match candidates {
+        [only] => prune(only, manifest),
+        _ => bail!(
+            "no lock file of the template matches the dependencies {}: regenerate them with scripts/update-template-locks.sh",
+            wanted.join(", ")
+        ),
+    }
+}
+
 /// Builds the lock file for a crate `name`/`version` whose manifest is `manifest` from `full_lock`.
 pub fn prune(full_lock: &str, manifest: &str) -> Result<String> {
     let packages = parse_lock(full_lock)?;
-    let doc: DocumentMut = manifest.parse().context("rendered Cargo.toml is not valid TOML")?;
-    let pkg = doc.get("package").context("rendered Cargo.toml has no [package]")?;
-    let name = pkg.get("name").and_then(Item::as_str).context("rendered Cargo.toml has no package name")?;
+    let doc: DocumentMut = manifest
+        .parse()
+        .context("rendered Cargo.toml is not valid TOML")?;
+    let pkg = doc
+        .get("package")
+        .context("rendered Cargo.toml has no [package]")?;
+    let name = pkg
+        .get("name")
+        .and_then(Item::as_str)
+        .context("rendered Cargo.toml has no package name")?;
     let version = pkg.get("version").and_then(Item::as_str).unwrap_or("0.0.0");
 
     let mut root_deps = Vec::new();
@@ -32,7 +67,8 @@ pub fn prune(full_lock: &str, manifest: &str) -> Result<String> {
             [] => bail!("template lock file has no package `{dep_name}`: regenerate it"),
             [one] => *one,
             many => {
-                let req = semver::VersionReq::parse(&req).with_context(|| format!("version of `{dep_name}`"))?;
+                let req = semver::VersionReq::parse(&req)
+                    .with_context(|| format!("version of `{dep_name}`"))?;
                 many.iter()
                     .filter(|p| semver::Version::parse(&p.version).is_ok_and(|v| req.matches(&v)))
                     .max_by_key(|p| semver::Version::parse(&p.version).ok())
@@ -43,15 +79,19 @@ pub fn prune(full_lock: &str, manifest: &str) -> Result<String> {
         root_deps.push((chosen.name.clone(), chosen.version.clone()));
     }
 
-    let index: HashMap<(String, String), &Package> =
-        packages.iter().map(|p| ((p.name.clone(), p.version.clone()), p)).collect();
+    let index: HashMap<(String, String), &Package> = packages
+        .iter()
+        .map(|p| ((p.name.clone(), p.version.clone()), p))
+        .collect();
     let mut keep: BTreeSet<(String, String)> = BTreeSet::new();
     let mut stack = root_deps.clone();
     while let Some(key) = stack.pop() {
         if !keep.insert(key.clone()) {
             continue;
         }
-        let pkg = index.get(&key).with_context(|| format!("lock file names missing package {key:?}"))?;
+        let pkg = index
+            .get(&key)
+            .with_context(|| format!("lock file names missing package {key:?}"))?;
         stack.extend(pkg.deps.iter().cloned());
     }
 
@@ -62,8 +102,10 @@ pub fn prune(full_lock: &str, manifest: &str) -> Result<String> {
         checksum: None,
         deps: root_deps,
     };
-    let mut kept: Vec<Package> =
-        packages.into_iter().filter(|p| keep.contains(&(p.name.clone(), p.version.clone()))).collect();
+    let mut kept: Vec<Package> = packages
+        .into_iter()
+        .filter(|p| keep.contains(&(p.name.clone(), p.version.clone())))
+        .collect();
     kept.push(root);
     kept.sort_by(|a, b| {
         let va = semver::Version::parse(&a.version).ok();
@@ -90,14 +132,22 @@ fn manifest_deps(doc: &DocumentMut) -> Vec<(String, String)> {
     }
     let mut deps = Vec::new();
     for table in tables {
-        let Some(table) = table.as_table_like() else { continue };
+        let Some(table) = table.as_table_like() else {
+            continue;
+        };
         for (key, item) in table.iter() {
             let (package, req) = match item {
                 Item::Value(Value::String(s)) => (key.to_string(), s.value().clone()),
                 other => {
                     let t = other.as_table_like();
-                    let package = t.and_then(|t| t.get("package")).and_then(Item::as_str).unwrap_or(key);
-                    let req = t.and_then(|t| t.get("version")).and_then(Item::as_str).unwrap_or("*");
+                    let package = t
+                        .and_then(|t| t.get("package"))
+                        .and_then(Item::as_str)
+                        .unwrap_or(key);
+                    let req = t
+                        .and_then(|t| t.get("version"))
+                        .and_then(Item::as_str)
+                        .unwrap_or("*");
                     (package.to_string(), req.to_string())
                 }
             };
@@ -110,7 +160,9 @@ fn manifest_deps(doc: &DocumentMut) -> Vec<(String, String)> {
 }
 
 fn parse_lock(text: &str) -> Result<Vec<Package>> {
-    let doc: DocumentMut = text.parse().context("template lock file is not valid TOML")?;
+    let doc: DocumentMut = text
+        .parse()
+        .context("template lock file is not valid TOML")?;
     let list = doc
         .get("package")
         .and_then(Item::as_array_of_tables)
@@ -121,7 +173,11 @@ fn parse_lock(text: &str) -> Result<Vec<Package>> {
         let deps: Vec<String> = table
             .get("dependencies")
             .and_then(Item::as_array)
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default();
         raw.push((
             get("name").context("lock package without name")?,
@@ -131,7 +187,12 @@ fn parse_lock(text: &str) -> Result<Vec<Package>> {
             deps,
         ));
     }
-    let versions_of = |n: &str| raw.iter().filter(|r| r.0 == n).map(|r| r.1.clone()).collect::<Vec<_>>();
+    let versions_of = |n: &str| {
+        raw.iter()
+            .filter(|r| r.0 == n)
+            .map(|r| r.1.clone())
+            .collect::<Vec<_>>()
+    };
     let mut packages = Vec::new();
     for (name, version, source, checksum, deps) in &raw {
         let mut resolved = Vec::new();
@@ -169,7 +230,10 @@ fn write_lock(packages: &[Package]) -> String {
         "# This file is automatically @generated by Cargo.\n# It is not intended for manual editing.\nversion = 4\n",
     );
     for p in packages {
-        out.push_str(&format!("\n[[package]]\nname = \"{}\"\nversion = \"{}\"\n", p.name, p.version));
+        out.push_str(&format!(
+            "\n[[package]]\nname = \"{}\"\nversion = \"{}\"\n",
+            p.name, p.version
+        ));
         if let Some(source) = &p.source {
             out.push_str(&format!("source = \"{source}\"\n"));
         }
@@ -179,7 +243,13 @@ fn write_lock(packages: &[Package]) -> String {
         let mut deps: Vec<String> = p
             .deps
             .iter()
-            .map(|(n, v)| if count.get(n.as_str()).copied().unwrap_or(0) > 1 { format!("{n} {v}") } else { n.clone() })
+            .map(|(n, v)| {
+                if count.get(n.as_str()).copied().unwrap_or(0) > 1 {
+                    format!("{n} {v}")
+                } else {
+                    n.clone()
+                }
+            })
             .collect();
         deps.sort();
         deps.dedup();
@@ -241,7 +311,8 @@ dependencies = [
 
     #[test]
     fn keeps_only_reachable_packages_and_shortens_unique_names() {
-        let manifest = "[package]\nname = \"mine\"\nversion = \"0.1.0\"\n[dependencies]\na = \"1\"\n";
+        let manifest =
+            "[package]\nname = \"mine\"\nversion = \"0.1.0\"\n[dependencies]\na = \"1\"\n";
         let lock = prune(FULL, manifest).unwrap();
         assert!(lock.contains("name = \"mine\""));
         assert!(!lock.contains("name = \"b\""));
@@ -252,8 +323,20 @@ dependencies = [
     }
 
     #[test]
+    fn picks_the_lock_of_the_exact_dependency_set() {
+        let only_b = FULL.replace("name = \"full\"\nversion = \"0.1.0\"\ndependencies = [\n \"a\",\n \"b\",\n]", "name = \"full\"\nversion = \"0.1.0\"\ndependencies = [\n \"b\",\n]");
+        let manifest = "[package]\nname = \"mine\"\nversion = \"0.1.0\"\n[dependencies]\nb = \"1\"\n";
+        let lock = from_candidates(&[FULL.to_string(), only_b], manifest).unwrap();
+        assert!(lock.contains("name = \"b\"") && !lock.contains("name = \"a\""), "{lock}");
+        let none = "[package]\nname = \"mine\"\nversion = \"0.1.0\"\n[dependencies]\nc = \"2\"\n";
+        let err = from_candidates(&[FULL.to_string(), FULL.to_string()], none).unwrap_err().to_string();
+        assert!(err.contains("update-template-locks"), "{err}");
+    }
+
+    #[test]
     fn unknown_dependency_is_an_error() {
-        let manifest = "[package]\nname = \"mine\"\nversion = \"0.1.0\"\n[dependencies]\nzzz = \"1\"\n";
+        let manifest =
+            "[package]\nname = \"mine\"\nversion = \"0.1.0\"\n[dependencies]\nzzz = \"1\"\n";
         let err = prune(FULL, manifest).unwrap_err().to_string();
         assert!(err.contains("zzz"), "{err}");
     }

@@ -80,10 +80,16 @@ pub fn run(reporter: &Reporter, args: NewArgs) -> Result<ExitCode> {
     };
 
     let dest = absolute(&args.path)?;
-    let parent = dest.parent().context("the destination has no parent folder: pass a folder path")?.to_path_buf();
+    let parent = dest
+        .parent()
+        .context("the destination has no parent folder: pass a folder path")?
+        .to_path_buf();
     check_destination(&dest, args.init)?;
 
-    let default_name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let default_name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let crate_name = match args.name.clone() {
         Some(n) => n,
         None => values::prompt_name(&default_name, interactive)?,
@@ -91,16 +97,26 @@ pub fn run(reporter: &Reporter, args: NewArgs) -> Result<ExitCode> {
     name::validate(&crate_name)?;
 
     let mut given = values::parse_defines(&template.manifest, &args.defines)?;
-    for (flag, var, value) in [("--description", "description", &args.description), ("--kits", "kits", &args.kits)] {
+    for (flag, var, value) in [
+        ("--description", "description", &args.description),
+        ("--kits", "kits", &args.kits),
+    ] {
         let Some(value) = value else { continue };
         if !template.manifest.variables.contains_key(var) {
-            bail!("template `{}` has no variable `{var}`, so {flag} does not apply: leave it out", template.name);
+            bail!(
+                "template `{}` has no variable `{var}`, so {flag} does not apply: leave it out",
+                template.name
+            );
         }
         given.insert(var.to_string(), value.clone());
     }
     let vars = values::resolve(&template.manifest, &given, interactive)?;
 
-    let workspace = if args.no_workspace { None } else { workspace::find(&parent)? };
+    let workspace = if args.no_workspace {
+        None
+    } else {
+        workspace::find(&parent)?
+    };
     let in_git = inside_git_work_tree(&parent);
     let git = match args.vcs {
         Some(vcs) => vcs == Vcs::Git,
@@ -109,15 +125,9 @@ pub fn run(reporter: &Reporter, args: NewArgs) -> Result<ExitCode> {
 
     let context = build_context(&crate_name, vars, workspace.is_some());
     let files = template::render(&template, &context)?;
-    let lockfile = match (workspace.is_some(), template::lockfile_text(&template)?) {
-        (false, Some(full)) => {
-            let manifest = files
-                .iter()
-                .find(|f| f.path == Path::new("Cargo.toml"))
-                .context("the template names a lock file but renders no Cargo.toml")?;
-            Some(lock::prune(&full, &String::from_utf8_lossy(&manifest.bytes))?)
-        }
-        _ => None,
+    let lockfile = match workspace.is_some() {
+        true => None,
+        false => lock_for(&template, &files)?,
     };
 
     place::write_atomically(&parent, &dest, args.init, |staging| {
@@ -132,7 +142,14 @@ pub fn run(reporter: &Reporter, args: NewArgs) -> Result<ExitCode> {
         }
         Ok(())
     })?;
-    reporter.status("Created", format!("`{crate_name}` from template `{}` at {}", template.name, dest.display()));
+    reporter.status(
+        "Created",
+        format!(
+            "`{crate_name}` from template `{}` at {}",
+            template.name,
+            dest.display()
+        ),
+    );
 
     if let Some(ws) = &workspace {
         join_workspace(reporter, ws, &dest)?;
@@ -141,11 +158,25 @@ pub fn run(reporter: &Reporter, args: NewArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The generated crate's own lock file, when the template ships locks.
+fn lock_for(template: &Template, files: &[template::TemplateFile]) -> Result<Option<String>> {
+    let candidates = template::lockfile_texts(template)?;
+    if candidates.is_empty() {
+        return Ok(None);
+    }
+    let manifest = files
+        .iter()
+        .find(|f| f.path == Path::new("Cargo.toml"))
+        .context("the template names a lock file but renders no Cargo.toml")?;
+    lock::from_candidates(&candidates, &String::from_utf8_lossy(&manifest.bytes)).map(Some)
+}
+
 fn absolute(path: &Path) -> Result<PathBuf> {
     if path.as_os_str().is_empty() {
         bail!("the destination path is empty: pass the folder to create");
     }
-    let abs = std::path::absolute(path).with_context(|| format!("cannot resolve {}", path.display()))?;
+    let abs =
+        std::path::absolute(path).with_context(|| format!("cannot resolve {}", path.display()))?;
     // Resolve `..` lexically so the folder name and parent are the real ones.
     let mut clean = PathBuf::new();
     for part in abs.components() {
@@ -168,19 +199,33 @@ fn check_destination(dest: &Path, init: bool) -> Result<()> {
             "destination {} already exists: choose another path, or pass --init to fill an existing empty folder",
             dest.display()
         ),
-        (Err(_), true) => bail!("--init needs an existing empty folder, and {} does not exist: create it or drop --init", dest.display()),
-        (Ok(m), true) if !m.is_dir() => bail!("--init needs an empty folder, and {} is not a folder", dest.display()),
+        (Err(_), true) => bail!(
+            "--init needs an existing empty folder, and {} does not exist: create it or drop --init",
+            dest.display()
+        ),
+        (Ok(m), true) if !m.is_dir() => bail!(
+            "--init needs an empty folder, and {} is not a folder",
+            dest.display()
+        ),
         (Ok(_), true) => {
-            let mut entries = std::fs::read_dir(dest).with_context(|| format!("cannot read {}", dest.display()))?;
+            let mut entries = std::fs::read_dir(dest)
+                .with_context(|| format!("cannot read {}", dest.display()))?;
             if entries.next().is_some() {
-                bail!("{} is not empty: --init only fills an empty folder, so nothing is overwritten", dest.display());
+                bail!(
+                    "{} is not empty: --init only fills an empty folder, so nothing is overwritten",
+                    dest.display()
+                );
             }
             Ok(())
         }
     }
 }
 
-fn build_context(crate_name: &str, vars: serde_json::Map<String, Value>, workspace_member: bool) -> Value {
+fn build_context(
+    crate_name: &str,
+    vars: serde_json::Map<String, Value>,
+    workspace_member: bool,
+) -> Value {
     let mut context = json!({
         "crate_name": crate_name,
         "crate_ident": crate_name.replace('-', "_"),
@@ -196,7 +241,9 @@ fn build_context(crate_name: &str, vars: serde_json::Map<String, Value>, workspa
 
 fn inside_git_work_tree(dir: &Path) -> bool {
     let existing = dir.ancestors().find(|a| a.is_dir());
-    let Some(existing) = existing else { return false };
+    let Some(existing) = existing else {
+        return false;
+    };
     std::process::Command::new("git")
         .args(["rev-parse", "--is-inside-work-tree"])
         .current_dir(existing)
@@ -208,14 +255,30 @@ fn inside_git_work_tree(dir: &Path) -> bool {
 
 fn join_workspace(reporter: &Reporter, ws: &workspace::Workspace, dest: &Path) -> Result<()> {
     let rel = dest.strip_prefix(&ws.root).unwrap_or(dest);
-    let member = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
-    let text = std::fs::read_to_string(&ws.manifest).with_context(|| format!("cannot read {}", ws.manifest.display()))?;
-    match workspace::add_member(&text, &member).with_context(|| format!("in {}", ws.manifest.display()))? {
+    let member = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/");
+    let text = std::fs::read_to_string(&ws.manifest)
+        .with_context(|| format!("cannot read {}", ws.manifest.display()))?;
+    match workspace::add_member(&text, &member)
+        .with_context(|| format!("in {}", ws.manifest.display()))?
+    {
         Some(updated) => {
             place::replace_file(&ws.manifest, updated.as_bytes())?;
-            reporter.status("Added", format!("`{member}` to the workspace members in {}", ws.manifest.display()));
+            reporter.status(
+                "Added",
+                format!(
+                    "`{member}` to the workspace members in {}",
+                    ws.manifest.display()
+                ),
+            );
         }
-        None => reporter.note(format!("`{member}` is already covered by the workspace in {}", ws.manifest.display())),
+        None => reporter.note(format!(
+            "`{member}` is already covered by the workspace in {}",
+            ws.manifest.display()
+        )),
     }
     Ok(())
 }
@@ -226,27 +289,79 @@ fn print_next_steps(reporter: &Reporter, path: &Path, crate_name: &str, template
     let dim = Style::new().dim();
     let run = template.manifest.run.as_ref();
     let run_args = run.map(|r| r.args.join(" ")).unwrap_or_default();
-    let env: Vec<String> = run.map(|r| r.env.iter().map(|(k, v)| format!("{k}={v} ")).collect()).unwrap_or_default();
+    let env: Vec<String> = run
+        .map(|r| r.env.iter().map(|(k, v)| format!("{k}={v} ")).collect())
+        .unwrap_or_default();
     let env = env.concat();
     let steps = [
         (format!("cd {}", path.display()), String::new()),
         ("cargo build".to_string(), "build the server".to_string()),
-        ("cargo test".to_string(), "run its tests, security controls included".to_string()),
-        (format!("{env}cargo run -- {run_args}").trim_end().to_string(), "serve MCP over stdio".to_string()),
+        (
+            "cargo test".to_string(),
+            "run its tests, security controls included".to_string(),
+        ),
+        (
+            format!("{env}cargo run -- {run_args}")
+                .trim_end()
+                .to_string(),
+            "serve MCP over stdio".to_string(),
+        ),
     ];
     reporter.err_line("");
     reporter.err_line(&heading.apply_to("Next steps").to_string());
     for (c, why) in steps {
-        let why = if why.is_empty() { String::new() } else { format!("  {}", dim.apply_to(format!("# {why}"))) };
+        let why = if why.is_empty() {
+            String::new()
+        } else {
+            format!("  {}", dim.apply_to(format!("# {why}")))
+        };
         reporter.err_line(&format!("  {}{why}", cmd.apply_to(c)));
     }
     let mut server = BTreeMap::new();
-    server.insert("command", json!(format!("{}/target/debug/{crate_name}", path.display())));
-    server.insert("args", json!(run.map(|r| r.args.clone()).unwrap_or_default()));
+    server.insert(
+        "command",
+        json!(format!("{}/target/debug/{crate_name}", path.display())),
+    );
+    server.insert(
+        "args",
+        json!(run.map(|r| r.args.clone()).unwrap_or_default()),
+    );
     if let Some(r) = run.filter(|r| !r.env.is_empty()) {
         server.insert("env", json!(r.env));
     }
     let config = json!({ "mcpServers": { crate_name: server } });
-    reporter.err_line(&format!("  {}", dim.apply_to("# register with an MCP client (e.g. its mcp.json):")));
+    reporter.err_line(&format!(
+        "  {}",
+        dim.apply_to("# register with an MCP client (e.g. its mcp.json):")
+    ));
     reporter.err_line(&format!("  {}", cmd.apply_to(config.to_string())));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every built-in template renders, and finds a lock of its exact dependency set, for
+    /// every kit combination.
+    #[test]
+    fn every_builtin_template_and_kit_set_has_a_lock() {
+        for name in template::builtin_names() {
+            let template = Template::builtin(name).unwrap();
+            let Some(kits) = template.manifest.variables.get("kits") else { continue };
+            let choices = kits.choices.clone();
+            for mask in 0..(1u32 << choices.len()) {
+                let picked: Vec<String> =
+                    choices.iter().enumerate().filter(|(i, _)| mask >> i & 1 == 1).map(|(_, c)| c.clone()).collect();
+                let mut given = BTreeMap::new();
+                given.insert("kits".to_string(), if picked.is_empty() { "none".into() } else { picked.join(",") });
+                let vars = values::resolve(&template.manifest, &given, false).unwrap();
+                let context = build_context("lock-test", vars, false);
+                let files = template::render(&template, &context).unwrap();
+                let lock = lock_for(&template, &files)
+                    .unwrap_or_else(|e| panic!("{name} with kits {picked:?}: {e:#}"))
+                    .expect("built-in templates ship locks");
+                assert!(lock.contains("name = \"lock-test\""), "{name} {picked:?}");
+            }
+        }
+    }
 }

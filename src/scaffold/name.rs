@@ -10,13 +10,19 @@ pub enum NameError {
         "invalid character `{ch}` in crate name `{name}`: use only ASCII letters, digits, `-` and `_` (pass --name to choose another name)"
     )]
     InvalidChar { name: String, ch: char },
-    #[error("the crate name `{0}` cannot start with a digit: pass --name with a name that starts with a letter")]
+    #[error(
+        "the crate name `{0}` cannot start with a digit: pass --name with a name that starts with a letter"
+    )]
     LeadingDigit(String),
     #[error("the crate name `{0}` is a Rust keyword: pass --name with another name")]
     Keyword(String),
-    #[error("the crate name `{0}` conflicts with a Rust built-in library: pass --name with another name")]
+    #[error(
+        "the crate name `{0}` conflicts with a Rust built-in library: pass --name with another name"
+    )]
     BuiltinLibrary(String),
-    #[error("the crate name `{0}` conflicts with cargo's build directory names: pass --name with another name")]
+    #[error(
+        "the crate name `{0}` conflicts with cargo's build directory names: pass --name with another name"
+    )]
     CargoDirectory(String),
     #[error("the crate name `{0}` is a reserved Windows file name: pass --name with another name")]
     WindowsReserved(String),
@@ -25,11 +31,11 @@ pub enum NameError {
 }
 
 const KEYWORDS: &[&str] = &[
-    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate", "do",
-    "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let",
-    "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return",
-    "self", "static", "struct", "super", "trait", "true", "try", "type", "typeof", "unsafe",
-    "unsized", "use", "virtual", "where", "while", "yield",
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
+    "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
+    "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
+    "return", "self", "static", "struct", "super", "trait", "true", "try", "type", "typeof",
+    "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
 ];
 const BUILTIN_LIBRARIES: &[&str] = &["alloc", "core", "proc-macro", "proc_macro", "std", "test"];
 const CARGO_DIRECTORIES: &[&str] = &["build", "deps", "examples", "incremental"];
@@ -44,7 +50,10 @@ pub fn validate(name: &str) -> Result<&str, NameError> {
     let Some(first) = name.chars().next() else {
         return Err(NameError::Empty);
     };
-    if let Some(ch) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_')) {
+    if let Some(ch) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+    {
         return Err(NameError::InvalidChar { name: owned(), ch });
     }
     if first.is_ascii_digit() {
@@ -83,15 +92,36 @@ mod tests {
     #[test]
     fn refuses_each_rule() {
         assert_eq!(validate(""), Err(NameError::Empty));
-        assert!(matches!(validate("../x"), Err(NameError::InvalidChar { ch: '.', .. })));
-        assert!(matches!(validate("a/b"), Err(NameError::InvalidChar { ch: '/', .. })));
-        assert!(matches!(validate("a b"), Err(NameError::InvalidChar { ch: ' ', .. })));
-        assert!(matches!(validate("été"), Err(NameError::InvalidChar { .. })));
+        assert!(matches!(
+            validate("../x"),
+            Err(NameError::InvalidChar { ch: '.', .. })
+        ));
+        assert!(matches!(
+            validate("a/b"),
+            Err(NameError::InvalidChar { ch: '/', .. })
+        ));
+        assert!(matches!(
+            validate("a b"),
+            Err(NameError::InvalidChar { ch: ' ', .. })
+        ));
+        assert!(matches!(
+            validate("été"),
+            Err(NameError::InvalidChar { .. })
+        ));
         assert_eq!(validate("1st"), Err(NameError::LeadingDigit("1st".into())));
         assert_eq!(validate("fn"), Err(NameError::Keyword("fn".into())));
-        assert_eq!(validate("std"), Err(NameError::BuiltinLibrary("std".into())));
-        assert_eq!(validate("deps"), Err(NameError::CargoDirectory("deps".into())));
-        assert_eq!(validate("CON"), Err(NameError::WindowsReserved("CON".into())));
+        assert_eq!(
+            validate("std"),
+            Err(NameError::BuiltinLibrary("std".into()))
+        );
+        assert_eq!(
+            validate("deps"),
+            Err(NameError::CargoDirectory("deps".into()))
+        );
+        assert_eq!(
+            validate("CON"),
+            Err(NameError::WindowsReserved("CON".into()))
+        );
         let long = "a".repeat(65);
         assert_eq!(validate(&long), Err(NameError::TooLong(long.clone())));
     }

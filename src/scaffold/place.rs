@@ -6,8 +6,14 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, bail};
 
 /// Stages the crate with `fill` and moves it to `dest`. On any failure nothing is left behind.
-pub fn write_atomically(parent: &Path, dest: &Path, init: bool, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
-    std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+pub fn write_atomically(
+    parent: &Path,
+    dest: &Path,
+    init: bool,
+    fill: impl FnOnce(&Path) -> Result<()>,
+) -> Result<()> {
+    std::fs::create_dir_all(parent)
+        .with_context(|| format!("cannot create {}", parent.display()))?;
     let staging = tempfile::Builder::new()
         .prefix(".mcp-secure-new-")
         .tempdir_in(parent)
@@ -17,7 +23,10 @@ pub fn write_atomically(parent: &Path, dest: &Path, init: bool, fill: impl FnOnc
         return move_children(staging.path(), dest);
     }
     if std::fs::symlink_metadata(dest).is_ok() {
-        bail!("destination {} appeared while rendering: nothing was written", dest.display());
+        bail!(
+            "destination {} appeared while rendering: nothing was written",
+            dest.display()
+        );
     }
     std::fs::rename(staging.path(), dest)
         .with_context(|| format!("cannot move the new crate into {}", dest.display()))?;
@@ -29,14 +38,19 @@ pub fn write_atomically(parent: &Path, dest: &Path, init: bool, fill: impl FnOnc
 /// Moves each top-level entry into an existing empty folder, undoing the moves on failure.
 fn move_children(staging: &Path, dest: &Path) -> Result<()> {
     let mut moved: Vec<PathBuf> = Vec::new();
-    let entries = std::fs::read_dir(staging).with_context(|| format!("cannot read {}", staging.display()))?;
+    let entries =
+        std::fs::read_dir(staging).with_context(|| format!("cannot read {}", staging.display()))?;
     for entry in entries {
         let entry = entry?;
         let target = dest.join(entry.file_name());
         let result = if std::fs::symlink_metadata(&target).is_ok() {
-            Err(anyhow::anyhow!("{} appeared while rendering", target.display()))
+            Err(anyhow::anyhow!(
+                "{} appeared while rendering",
+                target.display()
+            ))
         } else {
-            std::fs::rename(entry.path(), &target).with_context(|| format!("cannot move into {}", target.display()))
+            std::fs::rename(entry.path(), &target)
+                .with_context(|| format!("cannot move into {}", target.display()))
         };
         if let Err(err) = result {
             for done in moved.iter().rev() {
@@ -51,8 +65,15 @@ fn move_children(staging: &Path, dest: &Path) -> Result<()> {
 
 /// Writes one file of the staged tree; refuses paths that would leave the staging folder.
 pub fn write_file(root: &Path, rel: &Path, bytes: &[u8]) -> Result<()> {
-    if rel.is_absolute() || rel.components().any(|c| !matches!(c, std::path::Component::Normal(_))) {
-        bail!("template file path {} leaves the crate folder: fix the template", rel.display());
+    if rel.is_absolute()
+        || rel
+            .components()
+            .any(|c| !matches!(c, std::path::Component::Normal(_)))
+    {
+        bail!(
+            "template file path {} leaves the crate folder: fix the template",
+            rel.display()
+        );
     }
     let path = root.join(rel);
     if let Some(dir) = path.parent() {
@@ -70,9 +91,11 @@ pub fn write_file(root: &Path, rel: &Path, bytes: &[u8]) -> Result<()> {
 /// Replaces an existing file through a temporary sibling, so a crash never leaves it half-written.
 pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().context("file has no parent folder")?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write beside {}", path.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write beside {}", path.display()))?;
     std::io::Write::write_all(&mut tmp, bytes)?;
-    tmp.persist(path).with_context(|| format!("cannot replace {}", path.display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot replace {}", path.display()))?;
     Ok(())
 }
 

@@ -27,7 +27,8 @@ pub struct Manifest {
     /// Files included only when a condition holds.
     #[serde(default)]
     pub files: Vec<ConditionalFile>,
-    /// A full lock file in the template, pruned to the rendered manifest's dependencies.
+    /// A lock file, or a folder of lock files (one per dependency set), in the template; the
+    /// one matching the rendered manifest's dependencies is pruned and written as Cargo.lock.
     pub lockfile: Option<String>,
     /// How to run the generated server, shown in the next steps.
     pub run: Option<RunHint>,
@@ -109,24 +110,42 @@ impl Template {
             .get_dir(name)
             .filter(|d| d.get_file(d.path().join(MANIFEST)).is_some())
             .with_context(|| {
-                format!("no built-in template `{name}`: choose one of {}", builtin_names().join(", "))
+                format!(
+                    "no built-in template `{name}`: choose one of {}",
+                    builtin_names().join(", ")
+                )
             })?;
         let text = dir
             .get_file(dir.path().join(MANIFEST))
             .and_then(|f| f.contents_utf8())
             .context("built-in template manifest is not UTF-8")?;
-        let manifest = parse_manifest(text).with_context(|| format!("built-in template `{name}`"))?;
-        Ok(Self { name: name.to_string(), manifest, source: Source::Builtin(dir) })
+        let manifest =
+            parse_manifest(text).with_context(|| format!("built-in template `{name}`"))?;
+        Ok(Self {
+            name: name.to_string(),
+            manifest,
+            source: Source::Builtin(dir),
+        })
     }
 
     pub fn from_folder(dir: &Path) -> Result<Self> {
         let manifest_path = dir.join(MANIFEST);
         let text = std::fs::read_to_string(&manifest_path).with_context(|| {
-            format!("cannot read {}: a template folder needs a {MANIFEST}", manifest_path.display())
+            format!(
+                "cannot read {}: a template folder needs a {MANIFEST}",
+                manifest_path.display()
+            )
         })?;
-        let manifest = parse_manifest(&text).with_context(|| format!("in {}", manifest_path.display()))?;
-        let name = dir.file_name().map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into());
-        Ok(Self { name, manifest, source: Source::Folder(dir.to_path_buf()) })
+        let manifest =
+            parse_manifest(&text).with_context(|| format!("in {}", manifest_path.display()))?;
+        let name = dir
+            .file_name()
+            .map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into());
+        Ok(Self {
+            name,
+            manifest,
+            source: Source::Folder(dir.to_path_buf()),
+        })
     }
 
     /// Every file of the template except the manifest, sorted by path.
@@ -147,10 +166,14 @@ fn parse_manifest(text: &str) -> Result<Manifest> {
     for (name, var) in &manifest.variables {
         let needs_choices = matches!(var.kind, VarKind::Choice | VarKind::List);
         if needs_choices && var.choices.is_empty() {
-            bail!("variable `{name}` is a {:?} but lists no `choices`", var.kind);
+            bail!(
+                "variable `{name}` is a {:?} but lists no `choices`",
+                var.kind
+            );
         }
         if let Some(default) = &var.default {
-            typed_value(name, var, default).with_context(|| format!("default of variable `{name}`"))?;
+            typed_value(name, var, default)
+                .with_context(|| format!("default of variable `{name}`"))?;
         }
     }
     Ok(manifest)
@@ -158,8 +181,15 @@ fn parse_manifest(text: &str) -> Result<Manifest> {
 
 fn collect_embedded(dir: &Dir<'static>, root: &Path, out: &mut Vec<TemplateFile>) {
     for file in dir.files() {
-        let path = file.path().strip_prefix(root).unwrap_or(file.path()).to_path_buf();
-        out.push(TemplateFile { path, bytes: file.contents().to_vec() });
+        let path = file
+            .path()
+            .strip_prefix(root)
+            .unwrap_or(file.path())
+            .to_path_buf();
+        out.push(TemplateFile {
+            path,
+            bytes: file.contents().to_vec(),
+        });
     }
     for sub in dir.dirs() {
         collect_embedded(sub, root, out);
@@ -167,19 +197,25 @@ fn collect_embedded(dir: &Dir<'static>, root: &Path, out: &mut Vec<TemplateFile>
 }
 
 fn collect_folder(root: &Path, dir: &Path, out: &mut Vec<TemplateFile>) -> Result<()> {
-    let entries = std::fs::read_dir(dir).with_context(|| format!("cannot read template folder {}", dir.display()))?;
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read template folder {}", dir.display()))?;
     for entry in entries {
-        let entry = entry.with_context(|| format!("cannot read template folder {}", dir.display()))?;
+        let entry =
+            entry.with_context(|| format!("cannot read template folder {}", dir.display()))?;
         let path = entry.path();
         let kind = entry.file_type()?;
         if kind.is_symlink() {
-            bail!("template file {} is a symbolic link: templates must hold plain files", path.display());
+            bail!(
+                "template file {} is a symbolic link: templates must hold plain files",
+                path.display()
+            );
         }
         if kind.is_dir() {
             collect_folder(root, &path, out)?;
             continue;
         }
-        let bytes = std::fs::read(&path).with_context(|| format!("cannot read template file {}", path.display()))?;
+        let bytes = std::fs::read(&path)
+            .with_context(|| format!("cannot read template file {}", path.display()))?;
         let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
         out.push(TemplateFile { path: rel, bytes });
     }
@@ -199,7 +235,9 @@ pub fn typed_value(name: &str, var: &Variable, raw: &toml::Value) -> Result<Valu
         (VarKind::List, toml::Value::Array(items)) => {
             let mut picked = Vec::new();
             for item in items {
-                let toml::Value::String(s) = item else { bail!("variable `{name}` takes a list of strings") };
+                let toml::Value::String(s) = item else {
+                    bail!("variable `{name}` takes a list of strings")
+                };
                 check_choice(name, var, s)?;
                 picked.push(s.clone());
             }
@@ -219,15 +257,22 @@ pub fn parse_text(name: &str, var: &Variable, text: &str) -> Result<Value> {
             _ => bail!("variable `{name}` takes true or false, got `{text}`"),
         },
         VarKind::Integer => toml::Value::Integer(
-            text.parse().with_context(|| format!("variable `{name}` takes a whole number, got `{text}`"))?,
+            text.parse()
+                .with_context(|| format!("variable `{name}` takes a whole number, got `{text}`"))?,
         ),
         VarKind::List => {
             let items: Vec<toml::Value> = if text == "none" || text.is_empty() {
                 Vec::new()
             } else if text == "all" {
-                var.choices.iter().cloned().map(toml::Value::String).collect()
+                var.choices
+                    .iter()
+                    .cloned()
+                    .map(toml::Value::String)
+                    .collect()
             } else {
-                text.split(',').map(|s| toml::Value::String(s.trim().to_string())).collect()
+                text.split(',')
+                    .map(|s| toml::Value::String(s.trim().to_string()))
+                    .collect()
             };
             toml::Value::Array(items)
         }
@@ -239,20 +284,31 @@ fn check_choice(name: &str, var: &Variable, value: &str) -> Result<()> {
     if var.choices.iter().any(|c| c == value) {
         return Ok(());
     }
-    bail!("`{value}` is not a choice of `{name}`: use one of {}", var.choices.join(", "))
+    bail!(
+        "`{value}` is not a choice of `{name}`: use one of {}",
+        var.choices.join(", ")
+    )
 }
 
 /// A list variable renders as `{choice: bool}` so templates can write `{{#if kits.files}}`.
 pub fn list_value(var: &Variable, picked: &[String]) -> Value {
-    let map: Map<String, Value> =
-        var.choices.iter().map(|c| (c.clone(), Value::Bool(picked.contains(c)))).collect();
+    let map: Map<String, Value> = var
+        .choices
+        .iter()
+        .map(|c| (c.clone(), Value::Bool(picked.contains(c))))
+        .collect();
     Value::Object(map)
 }
 
 /// The choices a list value holds, in declaration order.
 pub fn list_picked(value: &Value) -> Vec<String> {
-    let Value::Object(map) = value else { return Vec::new() };
-    map.iter().filter(|(_, v)| v.as_bool() == Some(true)).map(|(k, _)| k.clone()).collect()
+    let Value::Object(map) = value else {
+        return Vec::new();
+    };
+    map.iter()
+        .filter(|(_, v)| v.as_bool() == Some(true))
+        .map(|(k, _)| k.clone())
+        .collect()
 }
 
 /// Renders every file of the template with the context; returns relative paths and bytes.
@@ -262,15 +318,16 @@ pub fn render(template: &Template, context: &Value) -> Result<Vec<TemplateFile>>
     hb.register_escape_fn(handlebars::no_escape);
     let mut out = Vec::new();
     for file in template.files()? {
-        if template.manifest.lockfile.as_deref() == file.path.to_str() {
+        if is_lock(template, &file.path) {
             continue;
         }
-        let Some(stem) = file.path.to_str().and_then(|p| p.strip_suffix(".hbs")) else {
-            out.push(file);
-            continue;
-        };
-        let target = PathBuf::from(stem);
+        let stem = file.path.to_str().and_then(|p| p.strip_suffix(".hbs")).map(PathBuf::from);
+        let target = stem.clone().unwrap_or_else(|| file.path.clone());
         if !included(template, &target, context)? {
+            continue;
+        }
+        if stem.is_none() {
+            out.push(file);
             continue;
         }
         let text = String::from_utf8(file.bytes)
@@ -284,6 +341,11 @@ pub fn render(template: &Template, context: &Value) -> Result<Vec<TemplateFile>>
     Ok(out)
 }
 
+/// True for the template's lock file, or any file inside its lock folder.
+fn is_lock(template: &Template, path: &Path) -> bool {
+    template.manifest.lockfile.as_deref().is_some_and(|lock| path.starts_with(lock))
+}
+
 fn included(template: &Template, path: &Path, context: &Value) -> Result<bool> {
     for rule in &template.manifest.files {
         if !path.starts_with(&rule.path) {
@@ -292,7 +354,10 @@ fn included(template: &Template, path: &Path, context: &Value) -> Result<bool> {
         let mut value = context;
         for part in rule.when.split('.') {
             value = value.get(part).with_context(|| {
-                format!("file condition `{}` names `{part}`, which the template does not define", rule.when)
+                format!(
+                    "file condition `{}` names `{part}`, which the template does not define",
+                    rule.when
+                )
             })?;
         }
         if !truthy(value) {
@@ -313,13 +378,19 @@ fn truthy(value: &Value) -> bool {
     }
 }
 
-/// The raw text of the template's full lock file, when it has one.
-pub fn lockfile_text(template: &Template) -> Result<Option<String>> {
-    let Some(name) = &template.manifest.lockfile else { return Ok(None) };
-    let file = template
-        .files()?
-        .into_iter()
-        .find(|f| f.path == Path::new(name))
-        .with_context(|| format!("template names lock file `{name}` but does not contain it"))?;
-    Ok(Some(String::from_utf8(file.bytes).context("template lock file is not UTF-8")?))
+/// The template's lock files: the one `lockfile` names, or every file in the folder it names.
+pub fn lockfile_texts(template: &Template) -> Result<Vec<String>> {
+    let Some(name) = &template.manifest.lockfile else {
+        return Ok(Vec::new());
+    };
+    let mut texts = Vec::new();
+    for file in template.files()?.into_iter().filter(|f| is_lock(template, &f.path)) {
+        let text = String::from_utf8(file.bytes)
+            .with_context(|| format!("template lock file {} is not UTF-8", file.path.display()))?;
+        texts.push(text);
+    }
+    if texts.is_empty() {
+        bail!("template names lock file `{name}` but does not contain it");
+    }
+    Ok(texts)
 }

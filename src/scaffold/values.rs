@@ -13,12 +13,15 @@ use super::template::{self, Manifest, VarKind, Variable};
 pub fn parse_defines(manifest: &Manifest, defines: &[String]) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     for def in defines {
-        let (key, value) = def
-            .split_once('=')
-            .with_context(|| format!("--define `{def}` is not KEY=VALUE: write it as --define name=value"))?;
+        let (key, value) = def.split_once('=').with_context(|| {
+            format!("--define `{def}` is not KEY=VALUE: write it as --define name=value")
+        })?;
         if !manifest.variables.contains_key(key) {
             let known: Vec<&str> = manifest.variables.keys().map(String::as_str).collect();
-            bail!("the template has no variable `{key}`: known variables are {}", known.join(", "));
+            bail!(
+                "the template has no variable `{key}`: known variables are {}",
+                known.join(", ")
+            );
         }
         out.insert(key.to_string(), value.to_string());
     }
@@ -49,7 +52,11 @@ pub fn resolve(
 
 fn prompt(name: &str, var: &Variable) -> Result<Value> {
     let theme = ColorfulTheme::default();
-    let default = var.default.as_ref().map(|d| template::typed_value(name, var, d)).transpose()?;
+    let default = var
+        .default
+        .as_ref()
+        .map(|d| template::typed_value(name, var, d))
+        .transpose()?;
     let value = match var.kind {
         VarKind::String => {
             let mut input = Input::<String>::with_theme(&theme).with_prompt(&var.prompt);
@@ -67,17 +74,31 @@ fn prompt(name: &str, var: &Variable) -> Result<Value> {
         }
         VarKind::Bool => {
             let d = default.as_ref().and_then(Value::as_bool).unwrap_or(false);
-            Value::Bool(Confirm::with_theme(&theme).with_prompt(&var.prompt).default(d).interact()?)
+            Value::Bool(
+                Confirm::with_theme(&theme)
+                    .with_prompt(&var.prompt)
+                    .default(d)
+                    .interact()?,
+            )
         }
         VarKind::Choice if var.choices.len() == 1 => Value::String(var.choices[0].clone()),
         VarKind::Choice => {
             let d = default.as_ref().and_then(Value::as_str);
-            let index = d.and_then(|d| var.choices.iter().position(|c| c == d)).unwrap_or(0);
-            let picked = Select::with_theme(&theme).with_prompt(&var.prompt).items(&var.choices).default(index).interact()?;
+            let index = d
+                .and_then(|d| var.choices.iter().position(|c| c == d))
+                .unwrap_or(0);
+            let picked = Select::with_theme(&theme)
+                .with_prompt(&var.prompt)
+                .items(&var.choices)
+                .default(index)
+                .interact()?;
             Value::String(var.choices[picked].clone())
         }
         VarKind::List => {
-            let picked = default.as_ref().map(template::list_picked).unwrap_or_default();
+            let picked = default
+                .as_ref()
+                .map(template::list_picked)
+                .unwrap_or_default();
             let defaults: Vec<bool> = var.choices.iter().map(|c| picked.contains(c)).collect();
             let chosen = MultiSelect::with_theme(&theme)
                 .with_prompt(format!("{} (space toggles, enter accepts)", var.prompt))

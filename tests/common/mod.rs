@@ -39,7 +39,8 @@ pub fn generated(template: &str, kits: &str) -> PathBuf {
     lock.lock().unwrap();
     let dir = root.join(&name);
     let stamp = dir.join(".generated-by-pid");
-    let fresh = std::fs::read_to_string(&stamp).is_ok_and(|pid| pid == std::process::id().to_string());
+    let fresh =
+        std::fs::read_to_string(&stamp).is_ok_and(|pid| pid == std::process::id().to_string());
     if !fresh {
         if dir.exists() {
             std::fs::remove_dir_all(&dir).unwrap();
@@ -47,10 +48,23 @@ pub fn generated(template: &str, kits: &str) -> PathBuf {
         let out = bin()
             .args(["mcp-secure", "new"])
             .arg(&dir)
-            .args(["--yes", "--vcs", "none", "--no-workspace", "--template", template, "--kits", kits])
+            .args([
+                "--yes",
+                "--vcs",
+                "none",
+                "--no-workspace",
+                "--template",
+                template,
+                "--kits",
+                kits,
+            ])
             .output()
             .unwrap();
-        assert!(out.status.success(), "new failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "new failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         std::fs::write(&stamp, std::process::id().to_string()).unwrap();
     }
     lock.unlock().unwrap();

@@ -17,14 +17,27 @@ pub struct Rule {
 /// Every static rule.
 pub fn rules() -> Vec<Rule> {
     vec![
-        Rule { item: "missing-lockfile", name: "lockfile-committed", run: supply_chain::lockfile_committed },
-        Rule { item: "unsafe-not-forbidden", name: "forbid-unsafe", run: supply_chain::forbid_unsafe },
+        Rule {
+            item: "missing-lockfile",
+            name: "lockfile-committed",
+            run: supply_chain::lockfile_committed,
+        },
+        Rule {
+            item: "unsafe-not-forbidden",
+            name: "forbid-unsafe",
+            run: supply_chain::forbid_unsafe,
+        },
     ]
 }
 
 /// Runs every rule and returns the findings sorted by file, line, column and id.
 pub fn run_all(ctx: &Context) -> Vec<Finding> {
     let mut findings: Vec<Finding> = rules().iter().flat_map(|r| (r.run)(ctx)).collect();
-    findings.sort_by(|a, b| a.location.cmp(&b.location).then(a.id.cmp(&b.id)).then(a.message.cmp(&b.message)));
+    findings.sort_by(|a, b| {
+        a.location
+            .cmp(&b.location)
+            .then(a.id.cmp(&b.id))
+            .then(a.message.cmp(&b.message))
+    });
     findings
 }

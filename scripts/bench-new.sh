@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Benchmarks `cargo mcp-secure new` and the generated server, side by side in one run:
+#  1. render wall time of `new` (hyperfine, release build);
+#  2. start-up time of the generated `secure` server (spawn to initialize result);
+#  3. per-call latency of `tools/call echo` through the choke point against the same server
+#     whose `call_tool` dispatches straight to the tool router (the choke point removed).
+# Runs alternate between the two servers so machine noise hits both alike.
+# Usage: scripts/bench-new.sh [RUNS]   (needs hyperfine and python3)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-5}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export CARGO_TARGET_DIR=${BENCH_TARGET_DIR:-$PWD/target/bench-servers}
+
+cargo build --release --locked --quiet
+tool=$CARGO_TARGET_DIR/release/cargo-mcp-secure
+
+echo "== render: new --kits all (hyperfine)"
+hyperfine --warmup 3 --runs 30 --style basic \
+  --prepare "rm -rf $work/render" \
+  "$tool new $work/render --yes --vcs none --no-workspace --kits all"
+
+echo "== generated server: with and without the choke point"
+"$tool" new "$work/with" --yes --vcs none --no-workspace --kits none >/dev/null 2>&1
+cp -r "$work/with" "$work/without"
+sed -i 's/^name = "with"/name = "without"/' "$work/without/Cargo.toml"
+sed -i 's/^name = "with"/name = "without"/' "$work/without/Cargo.lock"
+# The only change: call_tool dispatches straight to the router.
+sed -i 's|choke_point::call(self, request, context).await|self.router.call(rmcp::handler::server::tool::ToolCallContext::new(self, request, context)).await|' \
+  "$work/without/src/server.rs"
+grep -q 'self.router.call(' "$work/without/src/server.rs" || { echo "could not remove the choke point" >&2; exit 2; }
+for d in with without; do
+  printf 'enable_dangerous_operations = false\n[limits]\ncalls_per_minute = 100000\n' > "$work/$d/bench.toml"
+  (cd "$work/$d" && cargo build --release --locked --quiet 2>/dev/null)
+done
+
+export API_TOKEN=bench-token-not-secret
+for i in $(seq 1 "$runs"); do
+  for d in with without; do
+    printf '%s ' "$d"
+    python3 scripts/mcp_timing.py --tool echo --args '{"text":"hello"}' --calls 500 --runs 1 -- \
+      "$CARGO_TARGET_DIR/release/$d" --config "$work/$d/bench.toml"
+  done
+done | python3 -c '
+import json, statistics, sys
+rows = {}
+for line in sys.stdin:
+    name, data = line.split(" ", 1)
+    rows.setdefault(name, []).append(json.loads(data))
+for name, rs in rows.items():
+    print(f"{name:8} startup median {statistics.median(r[\"startup_ms_median\"] for r in rs):7.2f} ms   "
+          f"call median {statistics.median(r[\"call_us_median\"] for r in rs):8.1f} us   "
+          f"p90 {statistics.median(r[\"call_us_p90\"] for r in rs):8.1f} us   error results {sum(r[\"error_results\"] for r in rs)}")
+w = statistics.median(r["call_us_median"] for r in rows["with"])
+wo = statistics.median(r["call_us_median"] for r in rows["without"])
+print(f"choke point per-call overhead: {w - wo:.1f} us ({(w / wo - 1) * 100:.1f} %)")
+'
