@@ -120,7 +120,7 @@ fn sql_injection_fires_on_commit_escape_and_concatenation() {
 fn error_hygiene_and_secret_canaries() {
     let (_, json) = fixture_run("errors", false, &["--secret-env", "API_TOKEN"]);
     assert!(has(&json, "information-disclosure", "get_setting"), "{json:#}");
-    assert!(has(&json, "information-disclosure", "server_status"), "{json:#}");
+    assert!(has(&json, "unsanitised-output", "server_status"), "{json:#}");
     let (_, json) = fixture_run("errors", true, &["--secret-env", "API_TOKEN"]);
     assert_quiet(&json);
 }
@@ -140,6 +140,7 @@ fn crashes_and_hangs_are_reported_and_the_probe_goes_on() {
 fn hidden_tools_that_run_are_reported() {
     let (_, json) = fixture_run("hidden", false, &[]);
     assert!(has(&json, "hidden-tool", "write_note"), "{json:#}");
+    assert!(has(&json, "unvalidated-input", "read_note"), "1 MiB accepted: {json:#}");
     let (_, json) = fixture_run("hidden", true, &[]);
     assert_quiet(&json);
 }
@@ -236,7 +237,7 @@ fn placeholders_and_env_reach_the_server_and_the_sandbox_is_removed() {
 /// Replaces the random parts of a run (sandbox folder, canary names and values, markers).
 fn redact(text: &str) -> String {
     let mut out = text.replace(&tmp().display().to_string(), "[tmp]");
-    for prefix in ["mcp-probe-", "canary-", "sibling-", "dangling-", "MCPCANARYFILE", "mcpcanary", "mcpprobe", "probe_", "mcp_probe_"] {
+    for prefix in ["mcp-probe-", "canary-", "unlisted-", "sibling-", "dangling-", "MCPCANARYFILE", "mcpcanary", "mcpprobe", "probe_", "mcp_probe_"] {
         let mut result = String::new();
         let mut rest = out.as_str();
         while let Some(i) = rest.find(prefix) {
@@ -278,13 +279,13 @@ fn without_a_command_the_cargo_package_is_built_and_probed_with_its_metadata() {
                 let s = std::process::Command::new(\"python3\").arg(&a[0]).status().unwrap(); std::process::exit(s.code().unwrap_or(1)); }";
     std::fs::write(dir.join("src/main.rs"), main).unwrap();
     let out = common::bin()
-        .args(["mcp-secure", "probe", "--format", "json", "--only", "information-disclosure"])
+        .args(["mcp-secure", "probe", "--format", "json", "--only", "unsanitised-output"])
         .current_dir(&dir)
         .env("TMPDIR", tmp())
         .env_remove("CARGO_TARGET_DIR")
         .output()
         .unwrap();
     let json: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    assert!(has(&json, "information-disclosure", "server_status"), "{json:#}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(has(&json, "unsanitised-output", "server_status"), "{json:#}\n{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(out.status.code(), Some(1));
 }

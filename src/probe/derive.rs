@@ -11,12 +11,14 @@ const ROUNDS: usize = 4;
 /// Where the names came from, for the report.
 pub fn derive(s: &mut Session, tool: &mut Tool) -> Option<String> {
     let mut source = None;
+    let mut refused = false;
     for _ in 0..ROUNDS {
         let args = Value::Object(tool.baseline());
         let o = s.call(tool, &tool.name.clone(), args, None, "unvalidated-input", "argument discovery")?;
         if o.ok() {
             break;
         }
+        refused = true;
         let named: Vec<String> = field_names(&o.text).into_iter().filter(|n| !tool.params.iter().any(|p| &p.name == n)).collect();
         if named.is_empty() {
             break;
@@ -26,7 +28,7 @@ pub fn derive(s: &mut Session, tool: &mut Tool) -> Option<String> {
         }
         source = Some("the server's error messages");
     }
-    if tool.params.is_empty() {
+    if tool.params.is_empty() && refused {
         let guessed = guess(tool);
         if !guessed.is_empty() {
             tool.params = guessed.iter().map(|n| string_param(n)).collect();
@@ -38,7 +40,7 @@ pub fn derive(s: &mut Session, tool: &mut Tool) -> Option<String> {
 }
 
 fn string_param(name: &str) -> Param {
-    Param { name: name.to_string(), kind: Kind::String, required: true, choices: Vec::new(), max_length: None }
+    Param { name: name.to_string(), kind: Kind::String, required: true, choices: Vec::new(), max_length: None, string_list: false }
 }
 
 /// Field names that error messages of common validators name as missing.

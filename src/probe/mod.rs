@@ -50,8 +50,8 @@ pub fn run(reporter: &Reporter, args: ProbeArgs) -> Result<ExitCode> {
     env.extend(args.env.iter().cloned());
     let mut sandbox = Sandbox::create(&secret_env, args.seed.as_deref())?;
     let spec = Spec {
-        program: sandbox.expand(&program),
-        args: raw_args.iter().map(|a| sandbox.expand(a)).collect(),
+        program: absolute_if_local(&sandbox.expand(&program), true),
+        args: raw_args.iter().map(|a| absolute_if_local(&sandbox.expand(a), false)).collect(),
         cwd: sandbox.allowed.clone(),
         env: server_env(&sandbox, &env),
         inherit_env: args.inherit_env,
@@ -82,6 +82,17 @@ pub fn run(reporter: &Reporter, args: ProbeArgs) -> Result<ExitCode> {
     }
     let failing = run.findings.iter().any(|f| f.severity >= args.fail_on);
     Ok(ExitCode::from(u8::from(failing)))
+}
+
+/// The server runs in `{allowed}`, so a relative path to a file here (a script, a binary) is
+/// made absolute; other arguments are left alone.
+fn absolute_if_local(arg: &str, program: bool) -> String {
+    let path = std::path::Path::new(arg);
+    let local = path.is_relative() && (!program || arg.contains('/')) && path.is_file();
+    match std::env::current_dir() {
+        Ok(cwd) if local => cwd.join(path).display().to_string(),
+        _ => arg.to_string(),
+    }
 }
 
 fn server_env(sandbox: &Sandbox, user: &BTreeMap<String, String>) -> BTreeMap<String, String> {
@@ -125,11 +136,18 @@ fn probe(sandbox: &Sandbox, spec: Spec, limits: Limits) -> Result<Run> {
     attacks::metadata::others(&mut s, init.get("capabilities").unwrap_or(&Value::Null));
     let mut statuses = Vec::new();
     let mut ok_tools = Vec::new();
-    for t in &tools {
+    // Destructive tools go last, each followed by a fresh sandbox, so that they cannot
+    // destroy the canaries the other tools are attacked with.
+    let (calm, destructive): (Vec<&Tool>, Vec<&Tool>) = tools.iter().partition(|t| !t.looks_destructive());
+    for t in calm.into_iter().chain(destructive) {
         let (status, ok) = attack_tool(&mut s, t.clone());
+        if t.looks_destructive() && status.attacked {
+            s.restore();
+        }
         statuses.push(status);
         ok_tools.extend(ok);
     }
+    statuses.sort_by(|a, b| a.name.cmp(&b.name));
     attacks::hidden::run(&mut s, &tools);
     attacks::burst::run(&mut s, &ok_tools);
     for t in statuses.iter_mut().filter(|t| s.rate_limited.contains(&t.name)) {
@@ -173,9 +191,20 @@ fn list_tools(s: &mut Session) -> Vec<Tool> {
     tools
 }
 
+/// A destructive tool whose first plain call already destroyed something asked for no confirmation.
+fn confirmation(s: &mut Session, t: &Tool, base: &session::Outcome) {
+    let destroyed: Vec<String> = base.changes.iter().filter(|c| c.verb != "created").map(ToString::to_string).collect();
+    if base.ok() && !destroyed.is_empty() {
+        let observed = format!("one call, with no confirmation step: {}", destroyed.join(", "));
+        let ev = Evidence { argument: None, request: base.request.clone(), observed };
+        let msg = format!("`{}` destroys data on the first call without asking for confirmation", t.name);
+        s.report("missing-confirmation", Severity::Warn, Some(&t.name), "confirm", msg, Some(ev));
+    }
+}
+
 /// Attacks one tool; returns its status and, when its baseline worked, the tool.
 fn attack_tool(s: &mut Session, mut t: Tool) -> (ToolStatus, Option<Tool>) {
-    let mut status = ToolStatus { name: t.name.clone(), attacked: false, reason: None, derived: None };
+    let mut status = ToolStatus { name: t.name.clone(), attacked: false, reason: None, derived: None, baseline: None };
     if t.looks_destructive() && !s.limits.destructive {
         status.reason = Some("it declares or looks destructive (pass --destructive to attack it)".into());
         return (status, None);
@@ -187,6 +216,10 @@ fn attack_tool(s: &mut Session, mut t: Tool) -> (ToolStatus, Option<Tool>) {
         status.reason = s.stopped.clone();
         return (status, None);
     };
+    status.baseline = Some(if base.ok() { "ok".to_string() } else { observe::clip(base.text.trim(), 160) });
+    if t.looks_destructive() && s.wants("missing-confirmation") {
+        confirmation(s, &t, &base);
+    }
     let calls_before = s.calls;
     attacks::paths::run(s, &t);
     attacks::shell::run(s, &t);

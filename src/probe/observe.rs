@@ -89,19 +89,17 @@ pub fn outside_allowed(changes: &[Change]) -> Vec<&Change> {
     changes.iter().filter(|c| !c.path.starts_with("allowed")).collect()
 }
 
-/// What in a response proves a leak, if anything: canary file contents, canary secrets,
-/// or canary file names that the request did not itself contain.
-pub fn leaks(sandbox: &Sandbox, text: &str, request: &str) -> Vec<String> {
+/// What in a response proves a leak, if anything: canary file contents, or the name of the
+/// outside file that no request ever names (a listing of a folder outside).
+pub fn leaks(sandbox: &Sandbox, text: &str) -> Vec<String> {
     let mut out = Vec::new();
     for token in &sandbox.file_tokens {
         if text.contains(token.as_str()) {
             out.push(format!("the response contains the contents of a canary file outside {{allowed}} ({token})"));
         }
     }
-    for name in [&sandbox.canary_file, &sandbox.evil_file] {
-        if text.contains(name.as_str()) && !request.contains(name.as_str()) {
-            out.push(format!("the response lists `{name}`, a file outside {{allowed}}"));
-        }
+    if text.contains(sandbox.unlisted_file.as_str()) {
+        out.push(format!("the response lists `{}`, a file outside {{allowed}}", sandbox.unlisted_file));
     }
     out
 }
@@ -150,6 +148,27 @@ pub fn hygiene(text: &str, sandbox: &Sandbox) -> Option<(&'static str, String)> 
         }
     }
     None
+}
+
+/// Raw operating-system errors as Rust (`{:?}`), Python and Node print them.
+const OS_ERRORS: &[&str] = &["Os { code:", "[Errno ", "ENOENT", "ENOTDIR", "EEXIST", "EACCES", "EISDIR", "(os error "];
+
+/// A raw OS error passed through to the client with an absolute path the request did not
+/// contain. Deliberate refusals that name the allowed root are not this.
+pub fn sandbox_path(text: &str, request: &str, sandbox: &Sandbox, ok: bool) -> Option<(&'static str, String)> {
+    let ws = sandbox.workspace.to_string_lossy();
+    if ok || request.contains(ws.as_ref()) {
+        return None;
+    }
+    let line = text.lines().find(|l| l.contains(ws.as_ref()) && OS_ERRORS.iter().any(|e| l.contains(e)))?;
+    Some(("a raw OS error with an absolute server path", clip(line.trim(), 200)))
+}
+
+/// Changes a read-only tool may make without writing anything meaningful: git refreshes its
+/// index on `status`, Python caches bytecode.
+pub fn incidental(change: &Change) -> bool {
+    let p = change.path.to_string_lossy();
+    p.ends_with(".git/index") || p.ends_with(".lock") && p.contains(".git/") || p.contains("__pycache__")
 }
 
 /// `    at fn (/path/file.js:12:5)` or `at /path/file.js:12:5`.

@@ -22,6 +22,9 @@ pub struct ToolStatus {
     pub reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub derived: Option<String>,
+    /// How the schema-valid baseline call ended: `ok`, or the refusal text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<String>,
 }
 
 pub struct Run {
@@ -88,6 +91,9 @@ pub fn human(reporter: &Reporter, run: &Run) {
     }
     for t in run.tools.iter().filter_map(|t| t.derived.as_ref().map(|d| (t, d))) {
         reporter.note(format!("tool `{}`: {}", t.0.name, t.1));
+    }
+    for t in run.tools.iter().filter(|t| t.attacked && t.baseline.as_deref().is_some_and(|b| b != "ok")) {
+        reporter.note(format!("tool `{}` refused its baseline call ({}); its attacks may prove little", t.name, t.baseline.as_deref().unwrap_or("")));
     }
     if let Some(why) = &run.stopped {
         reporter.warn(format!("the probe stopped early: {why}"));

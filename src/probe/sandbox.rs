@@ -20,6 +20,8 @@ pub struct Sandbox {
     pub home: PathBuf,
     /// Name of the canary file in `outside` (random, so a listing of `outside` reveals it).
     pub canary_file: String,
+    /// A file in `outside` that no payload ever names: seeing its name proves a listing outside.
+    pub unlisted_file: String,
     /// Name of the canary file in the prefix-sharing sibling.
     pub evil_file: String,
     /// Random contents of every canary file; any of them in a response proves a read outside.
@@ -51,43 +53,17 @@ impl Sandbox {
         let allowed = workspace.join("allowed");
         let evil = workspace.join("allowed_evil");
         let outside = workspace.join("outside");
-        let home = workspace.join("home");
         let tag = random_hex(4);
+        let home = workspace.join("home");
         let canary_file = format!("canary-{}.txt", random_hex(4));
         let evil_file = format!("sibling-{}.txt", random_hex(4));
+        let unlisted_file = format!("unlisted-{}.txt", random_hex(4));
         let file_tokens: Vec<String> = (0..4).map(|_| format!("MCPCANARYFILE{}", random_hex(12))).collect();
-        for d in [&allowed, &evil, &outside, &home, &allowed.join("docs/notes"), &outside.join("private")] {
-            fs::create_dir_all(d).with_context(|| format!("could not create {}", d.display()))?;
-        }
-        let files: Vec<(PathBuf, String)> = vec![
-            (allowed.join("README.md"), "# Sample project\n\nA file the server may read.\n".into()),
-            (allowed.join("notes.txt"), "shopping: milk, eggs\n".into()),
-            (allowed.join("docs/guide.md"), "# Guide\n\nNested file.\n".into()),
-            (allowed.join("docs/notes/todo.txt"), "- write tests\n".into()),
-            (outside.join(&canary_file), format!("{}\n", file_tokens[0])),
-            (outside.join("private/id_ed25519"), format!("-----BEGIN KEY-----\n{}\n", file_tokens[1])),
-            (evil.join(&evil_file), format!("{}\n", file_tokens[2])),
-            (workspace.join(".env"), format!("SECRET={}\n", file_tokens[3])),
-        ];
-        for (path, text) in &files {
-            fs::write(path, text).with_context(|| format!("could not write {}", path.display()))?;
-        }
-        let links = [
-            ("link_file", outside.join(&canary_file)),
-            ("link_dir", outside.clone()),
-            ("link_dangling", outside.join(format!("dangling-{tag}.txt"))),
-        ];
-        for (name, target) in links {
-            std::os::unix::fs::symlink(&target, allowed.join(name)).with_context(|| format!("could not create the link {name}"))?;
-        }
-        if let Some(seed) = seed {
-            copy_tree(seed, &allowed).with_context(|| format!("could not copy the seed folder {}", seed.display()))?;
-        }
         let mut secrets = BTreeMap::new();
         for name in secret_env.iter().map(String::as_str).chain(SECRET_LOOKING.iter().copied()) {
             secrets.insert(name.to_string(), format!("mcpcanary{}", random_hex(12)));
         }
-        Ok(Self {
+        let sandbox = Self {
             dir: Some(dir),
             workspace,
             allowed,
@@ -95,12 +71,55 @@ impl Sandbox {
             evil,
             home,
             canary_file,
+            unlisted_file,
             evil_file,
             file_tokens,
             secrets,
             tag,
             counter: std::cell::Cell::new(0),
-        })
+        };
+        sandbox.populate()?;
+        if let Some(seed) = seed {
+            copy_tree(seed, &sandbox.allowed).with_context(|| format!("could not copy the seed folder {}", seed.display()))?;
+        }
+        Ok(sandbox)
+    }
+
+    /// Writes the sample files, canaries and links; run again after a destructive tool so the
+    /// next tools are attacked against a whole sandbox.
+    pub fn populate(&self) -> Result<()> {
+        let (allowed, outside) = (&self.allowed, &self.outside);
+        for d in [allowed, &self.evil, outside, &self.home, &allowed.join("docs/notes"), &outside.join("private")] {
+            fs::create_dir_all(d).with_context(|| format!("could not create {}", d.display()))?;
+        }
+        let tokens = &self.file_tokens;
+        let files: Vec<(PathBuf, String)> = vec![
+            (allowed.join("README.md"), "# Sample project\n\nA file the server may read.\n".into()),
+            (allowed.join("notes.txt"), "shopping: milk, eggs\n".into()),
+            (allowed.join("docs/guide.md"), "# Guide\n\nNested file.\n".into()),
+            (allowed.join("docs/notes/todo.txt"), "- write tests\n".into()),
+            (outside.join(&self.canary_file), format!("{}\n", tokens[0])),
+            (outside.join(&self.unlisted_file), format!("{}\n", tokens[0])),
+            (outside.join("private/id_ed25519"), format!("-----BEGIN KEY-----\n{}\n", tokens[1])),
+            (self.evil.join(&self.evil_file), format!("{}\n", tokens[2])),
+            (self.workspace.join(".env"), format!("SECRET={}\n", tokens[3])),
+        ];
+        for (path, text) in &files {
+            fs::write(path, text).with_context(|| format!("could not write {}", path.display()))?;
+        }
+        let links = [
+            ("link_file", outside.join(&self.canary_file)),
+            ("link_dir", outside.clone()),
+            ("link_dangling", outside.join(format!("dangling-{}.txt", self.tag))),
+        ];
+        for (name, target) in links {
+            let link = allowed.join(name);
+            if fs::symlink_metadata(&link).is_ok() {
+                continue;
+            }
+            std::os::unix::fs::symlink(&target, &link).with_context(|| format!("could not create the link {name}"))?;
+        }
+        Ok(())
     }
 
     /// Replaces `{allowed}`, `{workspace}` and `{outside}`.

@@ -242,16 +242,16 @@ impl<'a> Session<'a> {
             }
             _ => {}
         }
-        let leaks = observe::leaks(self.sandbox, &o.text, &req);
+        let leaks = observe::leaks(self.sandbox, &o.text);
         if let Some(first) = leaks.first() {
             let msg = format!("`{}` read outside {{allowed}} ({technique})", tool.name);
             self.report(effect, Severity::Fail, tname, &format!("read {technique} {}", argument.unwrap_or("")), msg, ev(first.clone()));
         }
         for leak in observe::secret_leaks(self.sandbox, &o.text) {
             let msg = format!("`{}` returned a secret from its environment", tool.name);
-            self.report("information-disclosure", Severity::Fail, tname, &leak, msg, ev(leak.clone()));
+            self.report("unsanitised-output", Severity::Fail, tname, &leak, msg, ev(leak.clone()));
         }
-        if let Some((kind, line)) = observe::hygiene(&o.text, self.sandbox) {
+        if let Some((kind, line)) = observe::hygiene(&o.text, self.sandbox).or_else(|| observe::sandbox_path(&o.text, &req, self.sandbox, o.ok())) {
             let msg = format!("`{}` returned {kind} to the client", tool.name);
             self.report("information-disclosure", Severity::Warn, tname, kind, msg, ev(format!("{kind}: {line}")));
         }
@@ -261,12 +261,19 @@ impl<'a> Session<'a> {
             let msg = format!("`{}` changed files outside {{allowed}} ({technique})", tool.name);
             self.report(effect, Severity::Fail, tname, &format!("write {technique} {}", argument.unwrap_or("")), msg, ev(list));
         }
-        if tool.read_only && !o.changes.is_empty() && tool.name == o.request["params"]["name"] {
-            let list = o.changes.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+        let writes: Vec<&Change> = o.changes.iter().filter(|c| !observe::incidental(c)).collect();
+        if tool.read_only && !writes.is_empty() && tool.name == o.request["params"]["name"] {
+            let list = writes.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
             let msg = format!("`{}` claims readOnlyHint but changed the workspace", tool.name);
             self.report("misleading-annotation", Severity::Fail, tname, "read-only", msg, ev(list));
         }
         self.check_pollution(Some(&o.request));
+    }
+
+    /// Puts the sandbox back after a destructive tool and takes a fresh snapshot.
+    pub fn restore(&mut self) {
+        let _ = self.sandbox.populate();
+        self.snap = observe::snapshot(self.sandbox);
     }
 
     /// Files a stdout-pollution finding for lines seen since the last look.

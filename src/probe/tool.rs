@@ -20,6 +20,8 @@ pub struct Param {
     pub required: bool,
     pub choices: Vec<Value>,
     pub max_length: Option<u64>,
+    /// An array of strings: attacked through a one-element list.
+    pub string_list: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -53,6 +55,7 @@ impl Tool {
                     required: required.contains(&pname.as_str()),
                     choices: p.get("enum").and_then(Value::as_array).cloned().unwrap_or_default(),
                     max_length: p.get("maxLength").and_then(Value::as_u64),
+                    string_list: kind_of(p) == Kind::Array && p.get("items").is_some_and(|i| kind_of(i) == Kind::String),
                 });
             }
         }
@@ -85,17 +88,32 @@ impl Tool {
     }
 
     pub fn strings(&self) -> impl Iterator<Item = &Param> {
-        self.params.iter().filter(|p| p.kind == Kind::String && p.choices.is_empty())
+        self.params.iter().filter(|p| (p.kind == Kind::String || p.string_list) && p.choices.is_empty())
+    }
+
+    /// The baseline with one string argument replaced (wrapped in a list for list parameters).
+    pub fn with_str(&self, name: &str, value: impl Into<String>) -> Value {
+        let value = Value::String(value.into());
+        let list = self.params.iter().any(|p| p.name == name && p.string_list);
+        self.with(name, if list { Value::Array(vec![value]) } else { value })
     }
 
     /// Schema-valid arguments that should succeed inside the sandbox.
     pub fn baseline(&self) -> Map<String, Value> {
         let mut args = Map::new();
+        let mut paths = 0;
         for p in &self.params {
             if !p.required && self.params.len() > 1 && p.kind != Kind::String {
                 continue;
             }
-            args.insert(p.name.clone(), sample(p, self));
+            let is_path = p.kind == Kind::String && role(p, self) == Role::Path;
+            if is_path && paths > 0 && !folderish(p, self) {
+                // A second file path is a destination: an existing name would be refused.
+                args.insert(p.name.clone(), json!(format!("probe-copy-{paths}.txt")));
+            } else {
+                args.insert(p.name.clone(), sample(p, self));
+            }
+            paths += usize::from(is_path);
         }
         args
     }
@@ -145,7 +163,7 @@ pub enum Role {
 pub fn role(p: &Param, tool: &Tool) -> Role {
     let n = p.name.to_ascii_lowercase();
     let has = |list: &[&str]| list.iter().any(|w| n.contains(w));
-    if has(&["path", "file", "dir", "folder", "dest", "source", "src", "target", "location"]) {
+    if has(&["path", "file", "dir", "folder", "dest", "source", "src", "location", "repo"]) {
         return Role::Path;
     }
     if has(&["sql", "query", "statement"]) && (tool.text().contains("sql") || tool.text().contains("database") || n.contains("sql")) {
@@ -160,6 +178,18 @@ pub fn role(p: &Param, tool: &Tool) -> Role {
     Role::Other
 }
 
+/// The path names a folder: the parameter or the tool says so.
+fn folderish(p: &Param, tool: &Tool) -> bool {
+    let t = format!("{} {}", p.name.to_ascii_lowercase(), tool.name.to_ascii_lowercase());
+    ["dir", "folder", "list", "tree", "search", "find", "repo", "root", "cwd"].iter().any(|w| t.contains(w))
+}
+
+/// The tool makes something new, so an existing name would be refused.
+fn creates(tool: &Tool) -> bool {
+    let first = words(&tool.name).next().unwrap_or("").to_ascii_lowercase();
+    ["create", "make", "mkdir", "new"].contains(&first.as_str())
+}
+
 fn sample(p: &Param, tool: &Tool) -> Value {
     if let Some(first) = p.choices.first() {
         return first.clone();
@@ -167,11 +197,13 @@ fn sample(p: &Param, tool: &Tool) -> Value {
     match p.kind {
         Kind::Integer | Kind::Number => json!(1),
         Kind::Boolean => json!(false),
+        Kind::Array if p.string_list => json!([sample(&Param { kind: Kind::String, string_list: false, ..p.clone() }, tool)]),
         Kind::Array => json!([]),
         Kind::Object => json!({}),
         Kind::String => {
             let s = match role(p, tool) {
-                Role::Path if p.name.to_ascii_lowercase().contains("dir") || tool.text().contains("list") => ".".to_string(),
+                Role::Path if creates(tool) => format!("probe-new-{}", if folderish(p, tool) { "folder" } else { "file.txt" }),
+                Role::Path if folderish(p, tool) => ".".to_string(),
                 Role::Path => "notes.txt".to_string(),
                 Role::Sql => "SELECT 1".to_string(),
                 Role::Command => "echo".to_string(),

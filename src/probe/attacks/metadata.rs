@@ -14,7 +14,8 @@ const INSTRUCTIONS: &[&str] = &[
     "don't mention", "without telling", "before using this tool", "you must first", "system prompt", "id_rsa", "~/.ssh",
     "<!--", "secret instruction", "do not reveal", "the user must not",
 ];
-const WRITE_WORDS: &[&str] = &["write", "delete", "remove", "create", "update", "insert", "execute", "exec", "run", "drop", "set", "move", "rename"];
+/// Verbs that change state; `run` and `execute` are left out because `run_query` may be honest.
+const WRITE_WORDS: &[&str] = &["write", "delete", "remove", "create", "update", "insert", "drop", "set", "move", "rename", "append"];
 
 pub fn invisible(c: char) -> bool {
     matches!(c as u32, 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0xFEFF | 0x00AD | 0x180E | 0xE0000..=0xE007F)
@@ -44,7 +45,7 @@ pub fn tools(s: &mut Session, tools: &[Tool]) {
         let name = Some(t.name.as_str());
         if s.wants("vague-tool-description") {
             let n_words = words(&t.description).count();
-            if n_words < 4 {
+            if n_words < 3 {
                 let observed = if t.description.trim().is_empty() { "no description".to_string() } else { format!("description: {:?}", t.description) };
                 let ev = Evidence { argument: None, request: listing_request("tools/list"), observed };
                 let msg = format!("`{}` does not say what it does", t.name);

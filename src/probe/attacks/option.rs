@@ -1,7 +1,6 @@
 //! Option injection: a value starting with `-` reaching a child program's argv. Seen by a marker
 //! file (`--output=<outside>/<marker>`) or by the program's own unknown-option error echoed back.
 
-use serde_json::json;
 
 use crate::finding::{Evidence, Severity};
 use crate::probe::session::Session;
@@ -18,11 +17,11 @@ pub fn run(s: &mut Session, tool: &Tool) {
     let params: Vec<String> = tool.strings().filter(|p| role(p, tool) != Role::Sql).map(|p| p.name.clone()).collect();
     for name in params {
         let output = format!("--output={}/{}", s.sandbox.outside.display(), s.sandbox.marker());
-        if s.call(tool, &tool.name, tool.with(&name, json!(output)), Some(&name), "command-injection", "option injection --output").is_none() {
+        if s.call(tool, &tool.name, tool.with_str(&name, output), Some(&name), "command-injection", "option injection --output").is_none() {
             return;
         }
         let flag = format!("--{}", s.sandbox.marker());
-        let args = tool.with(&name, json!(flag));
+        let args = tool.with_str(&name, &flag);
         let Some(o) = s.call(tool, &tool.name, args, Some(&name), "command-injection", "option injection") else { return };
         let lower = o.text.to_ascii_lowercase();
         let echoed = o.text.lines().find(|l| l.contains(flag.trim_start_matches('-')) && PARSER_ERRORS.iter().any(|e| l.to_ascii_lowercase().contains(e)));

@@ -16,11 +16,15 @@ pub fn run(s: &mut Session, tool: &Tool) {
     let params: Vec<(String, Option<u64>)> = tool.strings().map(|p| (p.name.clone(), p.max_length)).collect();
     for (name, max) in params {
         let big = "A".repeat(MIB);
-        let Some(o) = s.call(tool, &tool.name, tool.with(&name, json!(big)), Some(&name), "unvalidated-input", "1 MiB value") else { return };
-        if o.ok() && max.is_none() {
+        let Some(o) = s.call(tool, &tool.name, tool.with_str(&name, big), Some(&name), "unvalidated-input", "1 MiB value") else { return };
+        if o.ok() {
             let mut request = o.request.clone();
             request["params"]["arguments"][&name] = json!(format!("AAAA… ({MIB} × 'A')"));
-            let ev = Evidence { argument: Some(name.clone()), request, observed: "a 1 MiB value was accepted and the schema declares no maxLength".into() };
+            let observed = match max {
+                Some(m) => format!("a 1 MiB value was accepted although the schema declares maxLength {m}"),
+                None => "a 1 MiB value was accepted and the schema declares no maxLength".to_string(),
+            };
+            let ev = Evidence { argument: Some(name.clone()), request, observed };
             let msg = format!("`{}` accepts a 1 MiB `{name}` with no length limit", tool.name);
             s.report("unvalidated-input", Severity::Warn, Some(&tool.name), &format!("size {name}"), msg, Some(ev));
         }

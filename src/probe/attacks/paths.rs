@@ -2,7 +2,6 @@
 //! symbolic link, and encoded forms. Reads are seen as canary contents in the response,
 //! writes as changes outside `{allowed}`.
 
-use serde_json::json;
 
 use crate::probe::session::Session;
 use crate::probe::tool::{Role, Tool, role};
@@ -25,8 +24,8 @@ pub fn payloads(s: &Session) -> Vec<(&'static str, String)> {
         ("URL-encoded ../", format!("..%2foutside%2f{canary}")),
         ("../ filter bypass", format!("....//outside/{canary}")),
         ("../ to the workspace root", "../.env".to_string()),
-        ("listing a folder outside", "../outside".to_string()),
-        ("listing a folder through a symlink", "link_dir".to_string()),
+        ("a folder outside", "../outside".to_string()),
+        ("a folder through a symlink", "link_dir".to_string()),
         ("new file outside", format!("{outside}/{}.txt", sb.marker())),
     ]
 }
@@ -38,7 +37,7 @@ pub fn run(s: &mut Session, tool: &Tool) {
     let params: Vec<String> = tool.strings().filter(|p| role(p, tool) == Role::Path).map(|p| p.name.clone()).collect();
     for name in params {
         for (technique, value) in payloads(s) {
-            let args = tool.with(&name, json!(value));
+            let args = tool.with_str(&name, value);
             if s.call(tool, &tool.name, args, Some(&name), "path-traversal", technique).is_none() {
                 return;
             }

@@ -1,7 +1,6 @@
 //! Shell injection: metacharacters carrying a command that creates a marker file outside
 //! `{allowed}`; the marker appearing is the proof.
 
-use serde_json::json;
 
 use crate::probe::session::Session;
 use crate::probe::tool::{Role, Tool, role};
@@ -27,7 +26,7 @@ pub fn run(s: &mut Session, tool: &Tool) {
         ];
         for (technique, make) in forms {
             let cmd = format!("touch {outside}/{}", s.sandbox.marker());
-            let args = tool.with(&name, json!(make(base, &cmd)));
+            let args = tool.with_str(&name, make(base, &cmd));
             if s.call(tool, &tool.name, args, Some(&name), "command-injection", technique).is_none() {
                 return;
             }

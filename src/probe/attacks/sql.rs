@@ -2,7 +2,7 @@
 //! to be read-only (verified by reading back), statements that reach the filesystem, and
 //! quote-breaking values in ordinary parameters.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::finding::{Evidence, Severity};
 use crate::probe::observe;
@@ -22,7 +22,7 @@ pub fn run(s: &mut Session, tool: &Tool) {
     for (name, r) in params {
         let done = match r {
             Role::Sql => whole_query(s, tool, &name),
-            Role::Other => value(s, tool, &name),
+            Role::Other | Role::Content => value(s, tool, &name),
             _ => Some(()),
         };
         if done.is_none() {
@@ -37,11 +37,15 @@ fn whole_query(s: &mut Session, tool: &Tool, name: &str) -> Option<()> {
     let files = [
         ("ATTACH to a file outside", format!("ATTACH DATABASE '{outside}/{}.db' AS probe_{tag}; CREATE TABLE probe_{tag}.t(x)", s.sandbox.marker())),
         ("ATTACH to a file outside", format!("ATTACH DATABASE '{outside}/{}.db' AS probe_{tag}", s.sandbox.marker())),
+        (
+            "ATTACH after COMMIT;",
+            format!("SELECT 1; COMMIT; ATTACH DATABASE '{outside}/{}.db' AS probe_{tag}; CREATE TABLE probe_{tag}.t(x)", s.sandbox.marker()),
+        ),
         ("COPY … TO a file outside", format!("COPY (SELECT 1) TO '{outside}/{}'", s.sandbox.marker())),
         ("INTO OUTFILE outside", format!("SELECT 1 INTO OUTFILE '{outside}/{}'", s.sandbox.marker())),
     ];
     for (technique, sql) in files {
-        s.call(tool, &tool.name, tool.with(name, json!(sql)), Some(name), "sql-injection", technique)?;
+        s.call(tool, &tool.name, tool.with_str(name, sql), Some(name), "sql-injection", technique)?;
     }
     if !claims_read_only(tool) {
         return Some(());
@@ -49,14 +53,15 @@ fn whole_query(s: &mut Session, tool: &Tool, name: &str) -> Option<()> {
     let writes = [
         ("stacked statement", format!("SELECT 1; CREATE TABLE mcp_probe_{tag}_stacked(x)")),
         ("write after COMMIT;", format!("COMMIT; CREATE TABLE mcp_probe_{tag}_commit(x);")),
+        ("write after SELECT and COMMIT;", format!("SELECT 1; COMMIT; CREATE TABLE mcp_probe_{tag}_select(x);")),
     ];
     for (technique, sql) in writes {
-        let attack = s.call(tool, &tool.name, tool.with(name, json!(sql)), Some(name), "sql-injection", technique)?;
+        let attack = s.call(tool, &tool.name, tool.with_str(name, sql), Some(name), "sql-injection", technique)?;
         let table = format!("mcp_probe_{tag}_");
-        let mut back = s.call(tool, &tool.name, tool.with(name, json!("SELECT name FROM sqlite_master")), Some(name), "sql-injection", "read back")?;
+        let mut back = s.call(tool, &tool.name, tool.with_str(name, "SELECT name FROM sqlite_master"), Some(name), "sql-injection", "read back")?;
         if !back.ok() {
             let pg = "SELECT table_name FROM information_schema.tables";
-            back = s.call(tool, &tool.name, tool.with(name, json!(pg)), Some(name), "sql-injection", "read back")?;
+            back = s.call(tool, &tool.name, tool.with_str(name, pg), Some(name), "sql-injection", "read back")?;
         }
         if back.text.contains(&table) {
             let observed = format!("reading back the schema shows a table the write created: {}", observe::clip(&back.text, 200));
@@ -71,7 +76,7 @@ fn whole_query(s: &mut Session, tool: &Tool, name: &str) -> Option<()> {
 
 /// A value parameter: a lone quote reaching the engine, and a tautology returning more than a contradiction.
 fn value(s: &mut Session, tool: &Tool, name: &str) -> Option<()> {
-    let quote = s.call(tool, &tool.name, tool.with(name, json!("probe'\"")), Some(name), "sql-injection", "quote")?;
+    let quote = s.call(tool, &tool.name, tool.with_str(name, "probe'\""), Some(name), "sql-injection", "quote")?;
     if let Some((kind, line)) = observe::hygiene(&quote.text, s.sandbox).filter(|(k, _)| *k == "an SQL engine error") {
         let ev = Evidence { argument: Some(name.into()), request: quote.request.clone(), observed: format!("a quote in the value broke the statement ({kind}): {line}") };
         let msg = format!("`{}` builds SQL from `{name}` by string concatenation", tool.name);
@@ -81,8 +86,8 @@ fn value(s: &mut Session, tool: &Tool, name: &str) -> Option<()> {
     let base = format!("mcpprobe{}", s.sandbox.tag);
     let yes_value = format!("{base}' OR '1'='1");
     let no_value = format!("{base}' AND '1'='2");
-    let yes = s.call(tool, &tool.name, tool.with(name, json!(yes_value)), Some(name), "sql-injection", "tautology")?;
-    let no = s.call(tool, &tool.name, tool.with(name, json!(no_value)), Some(name), "sql-injection", "contradiction")?;
+    let yes = s.call(tool, &tool.name, tool.with_str(name, &yes_value), Some(name), "sql-injection", "tautology")?;
+    let no = s.call(tool, &tool.name, tool.with_str(name, &no_value), Some(name), "sql-injection", "contradiction")?;
     let strip = |o: &Outcome, v: &str| o.text.replace(v, "").replace(&json_escaped(v), "");
     let (ty, tn) = (strip(&yes, &yes_value), strip(&no, &no_value));
     if yes.ok() && no.ok() && ty.len() > tn.len() + 8 {
