@@ -11,7 +11,7 @@ cmd="$bin probe --format json -- python3 $fixture"
 echo "tools listed: $($bin probe --format json -- python3 "$fixture" 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["tools"]), "tools,", d["calls"], "calls,", len(d["findings"]), "findings")')"
 if command -v hyperfine >/dev/null; then
   hyperfine --warmup 1 --runs "$runs" -i --export-json /tmp/bench-probe.json "$cmd" >&2
-  python3 -c 'import json; r=json.load(open("/tmp/bench-probe.json"))["results"][0]; print(f"median {r["median"]:.3f} s, min {r["min"]:.3f} s, max {r["max"]:.3f} s over {len(r["times"])} runs")'
+  python3 -c 'import json; r = json.load(open("/tmp/bench-probe.json"))["results"][0]; print("median %.3f s, min %.3f s, max %.3f s over %d runs" % (r["median"], r["min"], r["max"], len(r["times"])))'
 else
   times=()
   for _ in $(seq "$runs"); do
