@@ -37,6 +37,9 @@ pub fn run(reporter: &Reporter, args: ProbeArgs) -> Result<ExitCode> {
     if !(args.timeout > 0.0 && args.timeout.is_finite() && args.max_time > 0.0 && args.max_time.is_finite()) {
         bail!("--timeout and --max-time must be positive numbers of seconds");
     }
+    if let Some(bad) = args.only.iter().find(|id| !crate::checklist::all().iter().any(|item| &item.id == *id)) {
+        bail!("`{bad}` is not a checklist id: see `cargo mcp-secure list`");
+    }
     process::install_interrupt_handler();
     let started = Instant::now();
     let (program, raw_args, mut env, secret_env) = if let Some((program, rest)) = args.command.split_first() {
@@ -181,7 +184,20 @@ fn list_tools(s: &mut Session) -> Vec<Tool> {
     let mut cursor: Option<String> = None;
     for _ in 0..MAX_PAGES {
         let params = cursor.as_ref().map_or(json!({}), |c| json!({"cursor": c}));
-        let Reply::Result(r) = s.request("tools/list", params) else { break };
+        let request = json!({"jsonrpc": "2.0", "method": "tools/list", "params": params});
+        let r = match s.request("tools/list", params) {
+            Reply::Result(r) => r,
+            other => {
+                let observed = match other {
+                    Reply::Error { message, .. } => format!("tools/list failed: {message}"),
+                    Reply::Timeout => "tools/list got no answer".to_string(),
+                    _ => "the server closed the connection on tools/list".to_string(),
+                };
+                let ev = Evidence { argument: None, request, observed };
+                s.report("protocol-violation", Severity::Warn, None, "tools/list", "the server did not list its tools".into(), Some(ev));
+                break;
+            }
+        };
         tools.extend(r.get("tools").and_then(Value::as_array).into_iter().flatten().filter_map(Tool::from_listing));
         cursor = r.get("nextCursor").and_then(Value::as_str).map(str::to_string);
         if cursor.is_none() {

@@ -168,7 +168,7 @@ impl<'a> Session<'a> {
             }
             let outcome = self.call_once(name, args.clone())?;
             if outcome.answered() && !outcome.ok() && rate_limited(&outcome.text) {
-                if attempt == RATE_RETRIES {
+                if attempt == RATE_RETRIES || self.rate_limited.contains(&tool.name) {
                     self.rate_limited.insert(tool.name.clone());
                     return Some(outcome);
                 }
@@ -222,6 +222,8 @@ impl<'a> Session<'a> {
         let tname = Some(tool.name.as_str());
         let req = o.request.to_string();
         match o.reply {
+            // After Ctrl-C the handler killed the server: that is no crash of its own.
+            Reply::Timeout | Reply::Closed if process::interrupted() => {}
             Reply::Timeout | Reply::Closed => {
                 let client = self.client.as_mut();
                 let (what, key) = match (&o.reply, client) {
@@ -276,8 +278,14 @@ impl<'a> Session<'a> {
         self.snap = observe::snapshot(self.sandbox);
     }
 
-    /// Files a stdout-pollution finding for lines seen since the last look.
+    /// Files stdout-pollution and protocol-violation findings for what the client saw since the last look.
     pub fn check_pollution(&mut self, request: Option<&Value>) {
+        let Some(client) = self.client.as_mut() else { return };
+        let violations = std::mem::take(&mut client.violations);
+        for v in violations {
+            let evidence = Evidence { argument: None, request: request.cloned().unwrap_or(Value::Null), observed: v };
+            self.report("protocol-violation", Severity::Warn, None, "jsonrpc", "the server broke JSON-RPC framing".into(), Some(evidence));
+        }
         let Some(client) = self.client.as_ref() else { return };
         if client.pollution.len() <= self.pollution_seen {
             return;
