@@ -289,3 +289,31 @@ fn without_a_command_the_cargo_package_is_built_and_probed_with_its_metadata() {
     assert!(has(&json, "unsanitised-output", "server_status"), "{json:#}\n{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn a_tautology_is_seen_even_when_sql_errors_are_hidden() {
+    let (_, json) = probe(&["--only", "sql-injection"], &["python3", &fixture("sql"), "--quiet-errors"]);
+    let f = json["findings"].as_array().unwrap().iter().find(|f| f["tool"] == "find_user").unwrap_or_else(|| panic!("{json:#}"));
+    assert!(f["request"].to_string().contains("OR '1'='1"), "{f:#}");
+}
+
+#[test]
+fn without_schema_or_helpful_errors_names_come_from_the_tool_name() {
+    let (_, json) = probe(&["--only", "path-traversal"], &["python3", &fixture("files"), "--empty-schema", "--vague-errors"]);
+    assert!(has(&json, "path-traversal", "read_file"), "{json:#}");
+    let note = json["tools"][0]["derived"].as_str().unwrap_or("");
+    assert!(note.contains("`path`") && note.contains("name and description"), "{note}");
+}
+
+#[test]
+fn max_time_bounds_a_slow_server() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/probe");
+    let script = "import time\nfrom mcp_fixture import serve, text, tool\n\
+                  @tool('echo_text', 'Return the given text unchanged after a pause.', {'text': {'type': 'string', 'maxLength': 9}}, ['text'])\n\
+                  def echo(args):\n    time.sleep(0.2)\n    return text('ok')\nserve('slow')\n";
+    let env = format!("PYTHONPATH={}", dir.display());
+    let start = std::time::Instant::now();
+    let (_, json) = probe(&["--max-time", "2", "--env", &env], &["python3", "-c", script]);
+    assert!(start.elapsed() < std::time::Duration::from_secs(6), "took {:?}", start.elapsed());
+    assert!(json["stopped"].as_str().unwrap_or("").contains("wall-time"), "{json:#}");
+}

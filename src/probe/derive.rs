@@ -119,3 +119,17 @@ fn guess(tool: &Tool) -> Vec<&'static str> {
     out
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::field_names;
+
+    #[test]
+    fn names_from_common_validators() {
+        assert_eq!(field_names("failed to deserialize parameters: missing field `path`"), ["path"]);
+        assert_eq!(field_names("'query' is a required property"), ["query"]);
+        assert_eq!(field_names(r#"[{"code":"invalid_type","expected":"string","path":["source"],"message":"Required"}]"#), ["source"]);
+        assert_eq!(field_names("missing required argument: repo_path"), ["repo_path"]);
+        assert!(field_names("invalid arguments").is_empty());
+    }
+}

@@ -207,3 +207,31 @@ pub fn clip(text: &str, max: usize) -> String {
     }
     format!("{}…", &text[..end])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internals_in_error_text() {
+        let sb = Sandbox::create(&[], None).unwrap();
+        let kind = |t: &str| hygiene(t, &sb).map(|(k, _)| k);
+        assert_eq!(kind("Traceback (most recent call last):\n  File \"/srv/app.py\", line 3"), Some("a Python traceback"));
+        assert_eq!(kind("Error: boom\n    at readFile (/srv/app/index.js:12:5)"), Some("a Node.js stack trace"));
+        assert_eq!(kind("thread 'main' panicked at src/main.rs:3:5"), Some("a Rust panic message"));
+        assert_eq!(kind("near \"x\": syntax error; no such table: users"), Some("an SQL engine error"));
+        assert_eq!(kind("failed in /home/dev/server/src/tools.rs"), Some("an internal source path"));
+        assert_eq!(kind("file not found (ref 12ab)"), None);
+        assert_eq!(kind("at least 3 characters: 1:2"), None);
+    }
+
+    #[test]
+    fn raw_os_errors_with_sandbox_paths() {
+        let sb = Sandbox::create(&[], None).unwrap();
+        let ws = sb.workspace.display().to_string();
+        let raw = format!("cannot read {ws}/allowed/x: Os {{ code: 2, kind: NotFound }}");
+        assert!(sandbox_path(&raw, "{\"path\":\"x\"}", &sb, false).is_some());
+        assert!(sandbox_path(&format!("outside {ws}/allowed"), "{}", &sb, false).is_none(), "a deliberate refusal");
+        assert!(sandbox_path(&raw, "{}", &sb, true).is_none(), "results may name paths");
+    }
+}
