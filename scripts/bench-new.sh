@@ -36,23 +36,12 @@ for d in with without; do
 done
 
 export API_TOKEN=bench-token-not-secret
+rows=$work/rows.txt
 for i in $(seq 1 "$runs"); do
   for d in with without; do
-    printf '%s ' "$d"
+    printf '%s ' "$d" >> "$rows"
     python3 scripts/mcp_timing.py --tool echo --args '{"text":"hello"}' --calls 500 --runs 1 -- \
-      "$CARGO_TARGET_DIR/release/$d" --config "$work/$d/bench.toml"
+      "$CARGO_TARGET_DIR/release/$d" --config "$work/$d/bench.toml" >> "$rows"
   done
-done | python3 -c '
-import json, statistics, sys
-rows = {}
-for line in sys.stdin:
-    name, data = line.split(" ", 1)
-    rows.setdefault(name, []).append(json.loads(data))
-for name, rs in rows.items():
-    print(f"{name:8} startup median {statistics.median(r[\"startup_ms_median\"] for r in rs):7.2f} ms   "
-          f"call median {statistics.median(r[\"call_us_median\"] for r in rs):8.1f} us   "
-          f"p90 {statistics.median(r[\"call_us_p90\"] for r in rs):8.1f} us   error results {sum(r[\"error_results\"] for r in rs)}")
-w = statistics.median(r["call_us_median"] for r in rows["with"])
-wo = statistics.median(r["call_us_median"] for r in rows["without"])
-print(f"choke point per-call overhead: {w - wo:.1f} us ({(w / wo - 1) * 100:.1f} %)")
-'
+done
+python3 scripts/mcp_timing.py --summarize "$rows"

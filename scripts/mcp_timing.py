@@ -3,6 +3,7 @@
 N sequential tools/call requests to one tool. Prints one JSON object.
 
 usage: mcp_timing.py --tool NAME --args JSON --calls N [--runs R] -- CMD [ARGS...]
+       mcp_timing.py --summarize FILE   (lines "LABEL JSON"; compares labels `with` and `without`)
 """
 import argparse
 import json
@@ -10,6 +11,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 
@@ -22,7 +24,8 @@ def read_response(proc, want_id):
     while True:
         line = proc.stdout.readline()
         if not line:
-            raise SystemExit("server closed stdout; stderr:\n" + proc.stderr.read().decode(errors="replace")[-2000:])
+            proc.stderr_file.seek(0)
+            raise SystemExit("server closed stdout; stderr:\n" + proc.stderr_file.read().decode(errors="replace")[-2000:])
         msg = json.loads(line)
         if msg.get("id") == want_id:
             return msg
@@ -30,7 +33,10 @@ def read_response(proc, want_id):
 
 def one_run(cmd, tool, args, calls, env):
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    # The server's stderr (its audit log) goes to a file: written as in production, shown on failure.
+    err = tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, env=env)
+    proc.stderr_file = err
     rpc(proc, {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
         "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}})
     read_response(proc, 0)
@@ -50,8 +56,25 @@ def one_run(cmd, tool, args, calls, env):
     return startup, latencies, errors
 
 
+def summarize(path):
+    rows = {}
+    for line in open(path):
+        label, data = line.split(" ", 1)
+        rows.setdefault(label, []).append(json.loads(data))
+    med = lambda label, key: statistics.median(r[key] for r in rows[label])
+    for label, runs in rows.items():
+        print("%-8s startup median %7.2f ms   call median %8.1f us   p90 %8.1f us   runs %d   error results %d" % (
+            label, med(label, "startup_ms_median"), med(label, "call_us_median"), med(label, "call_us_p90"),
+            len(runs), sum(r["error_results"] for r in runs)))
+    if "with" in rows and "without" in rows:
+        w, wo = med("with", "call_us_median"), med("without", "call_us_median")
+        print("choke point per-call overhead: %.1f us (%.1f %%)" % (w - wo, (w / wo - 1) * 100))
+
+
 def main():
     argv = sys.argv[1:]
+    if argv[:1] == ["--summarize"]:
+        return summarize(argv[1])
     if "--" not in argv:
         raise SystemExit(__doc__)
     split = argv.index("--")

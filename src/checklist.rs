@@ -72,7 +72,12 @@ pub fn get(id: &str) -> Option<&'static Item> {
 /// Every item grouped by practice (in [`PRACTICES`] order), then sorted by ID: the order of
 /// `list` and of the generated docs.
 pub fn in_practice_order() -> Vec<&'static Item> {
-    let rank = |item: &Item| PRACTICES.iter().position(|p| *p == item.practice).unwrap_or(PRACTICES.len());
+    let rank = |item: &Item| {
+        PRACTICES
+            .iter()
+            .position(|p| *p == item.practice)
+            .unwrap_or(PRACTICES.len())
+    };
     let mut items: Vec<&'static Item> = all().iter().collect();
     items.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.id.cmp(&b.id)));
     items
@@ -152,7 +157,11 @@ pub fn parse(text: &str) -> Result<Item> {
 pub fn markdown(item: &Item) -> String {
     let d = &item.docs;
     let mut out = format!("# {} (`{}`)\n\n", item.title, item.id);
-    out.push_str(&format!("Practice: {} · Default severity: {}", item.practice, severity_name(item.severity)));
+    out.push_str(&format!(
+        "Practice: {} · Default severity: {}",
+        item.practice,
+        severity_name(item.severity)
+    ));
     if let Some(owasp) = &item.owasp {
         out.push_str(&format!(" · OWASP MCP Top 10: {owasp}"));
     }

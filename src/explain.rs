@@ -45,7 +45,9 @@ pub fn run(reporter: &Reporter, args: ExplainArgs) -> Result<ExitCode> {
             }
         }
         // clap requires an ID unless `--all` is given.
-        (false, None) => bail!("name a checklist item, or pass --all; `cargo mcp-secure list` shows every ID"),
+        (false, None) => {
+            bail!("name a checklist item, or pass --all; `cargo mcp-secure list` shows every ID")
+        }
     };
     reporter.out(&text).context("cannot write to stdout")?;
     Ok(ExitCode::SUCCESS)
@@ -61,7 +63,13 @@ fn find(id: &str) -> Result<&'static Item> {
     let hint = match close.as_slice() {
         [] => String::new(),
         [one] => format!("did you mean `{one}`? "),
-        many => format!("did you mean one of {}? ", many.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")),
+        many => format!(
+            "did you mean one of {}? ",
+            many.iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     };
     bail!("unknown checklist item `{id}`: {hint}run `cargo mcp-secure list` to see every item")
 }
@@ -92,7 +100,9 @@ fn levenshtein(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let above = row[j + 1];
-            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
             diagonal = above;
         }
     }
@@ -162,9 +172,17 @@ mod tests {
 
     #[test]
     fn suggestions_find_typos_and_shared_words() {
-        let ids = ["path-traversal", "sql-injection", "command-injection", "hidden-tool"];
+        let ids = [
+            "path-traversal",
+            "sql-injection",
+            "command-injection",
+            "hidden-tool",
+        ];
         assert_eq!(suggestions("path-travesal", &ids), ["path-traversal"]);
-        assert_eq!(suggestions("injection", &ids), ["sql-injection", "command-injection"]);
+        assert_eq!(
+            suggestions("injection", &ids),
+            ["sql-injection", "command-injection"]
+        );
         assert_eq!(suggestions("PATH_TRAVERSAL", &ids), ["path-traversal"]);
         assert!(suggestions("zzzz", &ids).is_empty());
     }
@@ -172,7 +190,10 @@ mod tests {
     #[test]
     fn demote_skips_code_fences() {
         let md = "# Title\n\n## What\n\n```rust\n#[tool]\n#![forbid(unsafe_code)]\n```\n";
-        assert_eq!(demote_headings(md), "## Title\n\n### What\n\n```rust\n#[tool]\n#![forbid(unsafe_code)]\n```\n");
+        assert_eq!(
+            demote_headings(md),
+            "## Title\n\n### What\n\n```rust\n#[tool]\n#![forbid(unsafe_code)]\n```\n"
+        );
     }
 
     /// `docs/checklist.md` is generated; this fails when it is stale and rewrites it with

@@ -27,7 +27,8 @@ pub fn run(reporter: &Reporter, args: ListArgs) -> Result<ExitCode> {
     let text = match args.format {
         ListFormat::Human => table(&items),
         ListFormat::Json => {
-            let mut text = serde_json::to_string_pretty(&items).context("cannot serialise the checklist")?;
+            let mut text =
+                serde_json::to_string_pretty(&items).context("cannot serialise the checklist")?;
             text.push('\n');
             text
         }
@@ -42,7 +43,14 @@ fn table(items: &[&Item]) -> String {
     let header = ["ID", "SEVERITY", "PRACTICE", "TITLE"];
     let rows: Vec<[&str; 4]> = items
         .iter()
-        .map(|i| [i.id.as_str(), checklist::severity_name(i.severity), i.practice.as_str(), i.title.as_str()])
+        .map(|i| {
+            [
+                i.id.as_str(),
+                checklist::severity_name(i.severity),
+                i.practice.as_str(),
+                i.title.as_str(),
+            ]
+        })
         .collect();
     let mut widths = header.map(str::len);
     for row in &rows {
@@ -82,7 +90,12 @@ mod tests {
         let title_column = lines[0].find("TITLE").unwrap();
         for (line, item) in lines[1..].iter().zip(&items) {
             assert!(line.starts_with(&item.id));
-            assert_eq!(&line[title_column..], item.title, "title column misaligned for {}", item.id);
+            assert_eq!(
+                &line[title_column..],
+                item.title,
+                "title column misaligned for {}",
+                item.id
+            );
         }
     }
 }

@@ -17,8 +17,16 @@ fn cmd(args: &[&str]) -> Command {
 
 fn stdout_of(args: &[&str]) -> String {
     let out = cmd(args).output().unwrap();
-    assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.stderr.is_empty(), "{args:?} wrote to stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{args:?} wrote to stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -29,7 +37,8 @@ fn list_human() {
 
 #[test]
 fn list_json_is_every_item_in_full() {
-    let items: Vec<Value> = serde_json::from_str(&stdout_of(&["list", "--format", "json"])).unwrap();
+    let items: Vec<Value> =
+        serde_json::from_str(&stdout_of(&["list", "--format", "json"])).unwrap();
     // The full text is compared with the files in checklist_meta.rs; the snapshot pins the
     // order, the metadata and the shape of each item.
     let summary: Vec<Value> = items
@@ -54,18 +63,35 @@ fn explain_path_traversal() {
 
 #[test]
 fn explain_json_is_the_item() {
-    let item: Value = serde_json::from_str(&stdout_of(&["explain", "sql-injection", "--format", "json"])).unwrap();
+    let item: Value = serde_json::from_str(&stdout_of(&[
+        "explain",
+        "sql-injection",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
     assert_eq!(item["id"], "sql-injection");
     assert_eq!(item["severity"], "fail");
-    assert!(item["docs"]["example"].as_str().unwrap().contains("```rust"));
+    assert!(
+        item["docs"]["example"]
+            .as_str()
+            .unwrap()
+            .contains("```rust")
+    );
 }
 
 #[test]
 fn explain_all_is_the_generated_docs() {
-    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/checklist.md")).unwrap();
-    assert!(stdout_of(&["explain", "--all"]) == docs, "docs/checklist.md differs from `explain --all`");
-    let all: Vec<Value> = serde_json::from_str(&stdout_of(&["explain", "--all", "--format", "json"])).unwrap();
-    let listed: Vec<Value> = serde_json::from_str(&stdout_of(&["list", "--format", "json"])).unwrap();
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/checklist.md")).unwrap();
+    assert!(
+        stdout_of(&["explain", "--all"]) == docs,
+        "docs/checklist.md differs from `explain --all`"
+    );
+    let all: Vec<Value> =
+        serde_json::from_str(&stdout_of(&["explain", "--all", "--format", "json"])).unwrap();
+    let listed: Vec<Value> =
+        serde_json::from_str(&stdout_of(&["list", "--format", "json"])).unwrap();
     assert_eq!(all, listed);
 }
 
@@ -78,7 +104,10 @@ fn explain_unknown_id_suggests_and_exits_2() {
 
     let out = cmd(&["explain", "no-such-thing-at-all"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    insta::assert_snapshot!("explain_unknown_without_suggestion", String::from_utf8(out.stderr).unwrap());
+    insta::assert_snapshot!(
+        "explain_unknown_without_suggestion",
+        String::from_utf8(out.stderr).unwrap()
+    );
 }
 
 #[test]
@@ -87,7 +116,9 @@ fn explain_without_an_id_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("<ID>"));
-    cmd(&["explain", "path-traversal", "--all"]).assert().code(2);
+    cmd(&["explain", "path-traversal", "--all"])
+        .assert()
+        .code(2);
     cmd(&["list", "--format", "sarif"]).assert().code(2);
 }
 
@@ -102,7 +133,11 @@ fn help() {
 /// so every write the child makes fails with EPIPE.
 #[test]
 fn closed_pipe_is_not_an_error() {
-    for args in [&["list"][..], &["list", "--format", "json"], &["explain", "--all"]] {
+    for args in [
+        &["list"][..],
+        &["list", "--format", "json"],
+        &["explain", "--all"],
+    ] {
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);
         let out = common::bin()
@@ -112,8 +147,17 @@ fn closed_pipe_is_not_an_error() {
             .stderr(Stdio::piped())
             .output()
             .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        assert!(out.stderr.is_empty(), "{args:?} wrote to stderr: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{args:?} wrote to stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
@@ -133,6 +177,15 @@ fn reader_closing_early_is_not_an_error() {
     assert_eq!(&first, b"[");
     drop(stdout);
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

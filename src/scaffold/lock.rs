@@ -22,7 +22,9 @@ struct Package {
 /// change the graph, so a template ships one lock per dependency set; with a single candidate
 /// and no exact match, pruning it is the best effort.
 pub fn from_candidates(candidates: &[String], manifest: &str) -> Result<String> {
-    let doc: DocumentMut = manifest.parse().context("rendered Cargo.toml is not valid TOML")?;
+    let doc: DocumentMut = manifest
+        .parse()
+        .context("rendered Cargo.toml is not valid TOML")?;
     let mut wanted: Vec<String> = manifest_deps(&doc).into_iter().map(|(n, _)| n).collect();
     wanted.sort();
     for text in candidates {
@@ -324,12 +326,21 @@ dependencies = [
 
     #[test]
     fn picks_the_lock_of_the_exact_dependency_set() {
-        let only_b = FULL.replace("name = \"full\"\nversion = \"0.1.0\"\ndependencies = [\n \"a\",\n \"b\",\n]", "name = \"full\"\nversion = \"0.1.0\"\ndependencies = [\n \"b\",\n]");
-        let manifest = "[package]\nname = \"mine\"\nversion = \"0.1.0\"\n[dependencies]\nb = \"1\"\n";
+        let only_b = FULL.replace(
+            "name = \"full\"\nversion = \"0.1.0\"\ndependencies = [\n \"a\",\n \"b\",\n]",
+            "name = \"full\"\nversion = \"0.1.0\"\ndependencies = [\n \"b\",\n]",
+        );
+        let manifest =
+            "[package]\nname = \"mine\"\nversion = \"0.1.0\"\n[dependencies]\nb = \"1\"\n";
         let lock = from_candidates(&[FULL.to_string(), only_b], manifest).unwrap();
-        assert!(lock.contains("name = \"b\"") && !lock.contains("name = \"a\""), "{lock}");
+        assert!(
+            lock.contains("name = \"b\"") && !lock.contains("name = \"a\""),
+            "{lock}"
+        );
         let none = "[package]\nname = \"mine\"\nversion = \"0.1.0\"\n[dependencies]\nc = \"2\"\n";
-        let err = from_candidates(&[FULL.to_string(), FULL.to_string()], none).unwrap_err().to_string();
+        let err = from_candidates(&[FULL.to_string(), FULL.to_string()], none)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("update-template-locks"), "{err}");
     }
 

@@ -154,7 +154,7 @@ pub fn run(reporter: &Reporter, args: NewArgs) -> Result<ExitCode> {
     if let Some(ws) = &workspace {
         join_workspace(reporter, ws, &dest)?;
     }
-    print_next_steps(reporter, &args.path, &crate_name, &template);
+    print_next_steps(reporter, &args.path, &dest, &crate_name, &template);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -283,58 +283,84 @@ fn join_workspace(reporter: &Reporter, ws: &workspace::Workspace, dest: &Path) -
     Ok(())
 }
 
-fn print_next_steps(reporter: &Reporter, path: &Path, crate_name: &str, template: &Template) {
+fn print_next_steps(
+    reporter: &Reporter,
+    path: &Path,
+    dest: &Path,
+    crate_name: &str,
+    template: &Template,
+) {
     let heading = Style::new().bold();
     let cmd = Style::new().cyan();
     let dim = Style::new().dim();
     let run = template.manifest.run.as_ref();
-    let run_args = run.map(|r| r.args.join(" ")).unwrap_or_default();
-    let env: Vec<String> = run
-        .map(|r| r.env.iter().map(|(k, v)| format!("{k}={v} ")).collect())
-        .unwrap_or_default();
-    let env = env.concat();
+    let args: Vec<String> = run.map(|r| r.args.clone()).unwrap_or_default();
+    let env: BTreeMap<String, String> = run.map(|r| r.env.clone()).unwrap_or_default();
+    let env_prefix: String = env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
     let steps = [
-        (format!("cd {}", path.display()), String::new()),
-        ("cargo build".to_string(), "build the server".to_string()),
+        (format!("cd {}", path.display()), ""),
+        ("cargo build".to_string(), "build the server"),
         (
             "cargo test".to_string(),
-            "run its tests, security controls included".to_string(),
+            "run its tests, security controls included",
         ),
         (
-            format!("{env}cargo run -- {run_args}")
+            format!("{env_prefix}cargo run -- {}", args.join(" "))
                 .trim_end()
                 .to_string(),
-            "serve MCP over stdio".to_string(),
+            "serve MCP over stdio",
         ),
     ];
+    let width = steps.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
     reporter.err_line("");
     reporter.err_line(&heading.apply_to("Next steps").to_string());
     for (c, why) in steps {
-        let why = if why.is_empty() {
-            String::new()
-        } else {
-            format!("  {}", dim.apply_to(format!("# {why}")))
-        };
-        reporter.err_line(&format!("  {}{why}", cmd.apply_to(c)));
+        if why.is_empty() {
+            reporter.err_line(&format!("  {}", cmd.apply_to(&c)));
+            continue;
+        }
+        let pad = " ".repeat(width - c.len());
+        reporter.err_line(&format!(
+            "  {}{pad}  {}",
+            cmd.apply_to(&c),
+            dim.apply_to(format!("# {why}"))
+        ));
     }
-    let mut server = BTreeMap::new();
+    // A client starts the server from a folder of its own: every path must be absolute.
+    let absolute_args: Vec<String> = args
+        .iter()
+        .map(|a| {
+            if dest.join(a).exists() {
+                dest.join(a).display().to_string()
+            } else {
+                a.clone()
+            }
+        })
+        .collect();
+    let mut server = serde_json::Map::new();
     server.insert(
-        "command",
-        json!(format!("{}/target/debug/{crate_name}", path.display())),
+        "command".into(),
+        json!(
+            dest.join("target/debug")
+                .join(crate_name)
+                .display()
+                .to_string()
+        ),
     );
-    server.insert(
-        "args",
-        json!(run.map(|r| r.args.clone()).unwrap_or_default()),
-    );
-    if let Some(r) = run.filter(|r| !r.env.is_empty()) {
-        server.insert("env", json!(r.env));
+    server.insert("args".into(), json!(absolute_args));
+    if !env.is_empty() {
+        server.insert("env".into(), json!(env));
     }
     let config = json!({ "mcpServers": { crate_name: server } });
-    reporter.err_line(&format!(
-        "  {}",
-        dim.apply_to("# register with an MCP client (e.g. its mcp.json):")
-    ));
-    reporter.err_line(&format!("  {}", cmd.apply_to(config.to_string())));
+    reporter.err_line("");
+    reporter.err_line(
+        &dim.apply_to("Register it with an MCP client (for example in its mcp.json):")
+            .to_string(),
+    );
+    let pretty = serde_json::to_string_pretty(&config).unwrap_or_default();
+    for line in pretty.lines() {
+        reporter.err_line(&format!("  {}", cmd.apply_to(line)));
+    }
 }
 
 #[cfg(test)]
@@ -347,13 +373,26 @@ mod tests {
     fn every_builtin_template_and_kit_set_has_a_lock() {
         for name in template::builtin_names() {
             let template = Template::builtin(name).unwrap();
-            let Some(kits) = template.manifest.variables.get("kits") else { continue };
+            let Some(kits) = template.manifest.variables.get("kits") else {
+                continue;
+            };
             let choices = kits.choices.clone();
             for mask in 0..(1u32 << choices.len()) {
-                let picked: Vec<String> =
-                    choices.iter().enumerate().filter(|(i, _)| mask >> i & 1 == 1).map(|(_, c)| c.clone()).collect();
+                let picked: Vec<String> = choices
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| mask >> i & 1 == 1)
+                    .map(|(_, c)| c.clone())
+                    .collect();
                 let mut given = BTreeMap::new();
-                given.insert("kits".to_string(), if picked.is_empty() { "none".into() } else { picked.join(",") });
+                given.insert(
+                    "kits".to_string(),
+                    if picked.is_empty() {
+                        "none".into()
+                    } else {
+                        picked.join(",")
+                    },
+                );
                 let vars = values::resolve(&template.manifest, &given, false).unwrap();
                 let context = build_context("lock-test", vars, false);
                 let files = template::render(&template, &context).unwrap();

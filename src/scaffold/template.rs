@@ -225,7 +225,14 @@ fn collect_folder(root: &Path, dir: &Path, out: &mut Vec<TemplateFile>) -> Resul
 /// Converts a raw value (from a default, `--define` or a flag) into the variable's JSON form.
 pub fn typed_value(name: &str, var: &Variable, raw: &toml::Value) -> Result<Value> {
     match (var.kind, raw) {
-        (VarKind::String, toml::Value::String(s)) => Ok(Value::String(s.clone())),
+        (VarKind::String, toml::Value::String(s)) => {
+            if let Some(c) = s.chars().find(|c| c.is_control()) {
+                bail!(
+                    "variable `{name}` contains the control character {c:?}: use one line of plain text"
+                );
+            }
+            Ok(Value::String(s.clone()))
+        }
         (VarKind::Bool, toml::Value::Boolean(b)) => Ok(Value::Bool(*b)),
         (VarKind::Integer, toml::Value::Integer(i)) => Ok(Value::from(*i)),
         (VarKind::Choice, toml::Value::String(s)) => {
@@ -316,12 +323,20 @@ pub fn render(template: &Template, context: &Value) -> Result<Vec<TemplateFile>>
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
     hb.register_escape_fn(handlebars::no_escape);
+    // `{{toml x}}` and `{{rust_str x}}` quote a value for the file it lands in, so a quote or
+    // backslash in a description cannot break the generated Cargo.toml or source.
+    hb.register_helper("toml", Box::new(toml_str));
+    hb.register_helper("rust_str", Box::new(rust_str));
     let mut out = Vec::new();
     for file in template.files()? {
         if is_lock(template, &file.path) {
             continue;
         }
-        let stem = file.path.to_str().and_then(|p| p.strip_suffix(".hbs")).map(PathBuf::from);
+        let stem = file
+            .path
+            .to_str()
+            .and_then(|p| p.strip_suffix(".hbs"))
+            .map(PathBuf::from);
         let target = stem.clone().unwrap_or_else(|| file.path.clone());
         if !included(template, &target, context)? {
             continue;
@@ -336,14 +351,24 @@ pub fn render(template: &Template, context: &Value) -> Result<Vec<TemplateFile>>
             .render_template(&text, context)
             .map_err(|e| anyhow::anyhow!("{e}"))
             .with_context(|| format!("cannot render template file {}", file.path.display()))?;
-        out.push(TemplateFile { path: target, bytes: rendered.into_bytes() });
+        out.push(TemplateFile {
+            path: target,
+            bytes: rendered.into_bytes(),
+        });
     }
     Ok(out)
 }
 
+handlebars::handlebars_helper!(toml_str: |v: str| toml::Value::String(v.to_string()).to_string());
+handlebars::handlebars_helper!(rust_str: |v: str| format!("{v:?}"));
+
 /// True for the template's lock file, or any file inside its lock folder.
 fn is_lock(template: &Template, path: &Path) -> bool {
-    template.manifest.lockfile.as_deref().is_some_and(|lock| path.starts_with(lock))
+    template
+        .manifest
+        .lockfile
+        .as_deref()
+        .is_some_and(|lock| path.starts_with(lock))
 }
 
 fn included(template: &Template, path: &Path, context: &Value) -> Result<bool> {
@@ -384,7 +409,11 @@ pub fn lockfile_texts(template: &Template) -> Result<Vec<String>> {
         return Ok(Vec::new());
     };
     let mut texts = Vec::new();
-    for file in template.files()?.into_iter().filter(|f| is_lock(template, &f.path)) {
+    for file in template
+        .files()?
+        .into_iter()
+        .filter(|f| is_lock(template, &f.path))
+    {
         let text = String::from_utf8(file.bytes)
             .with_context(|| format!("template lock file {} is not UTF-8", file.path.display()))?;
         texts.push(text);
