@@ -20,8 +20,7 @@ fn probe(bin: &std::path::Path) -> (Option<i32>, Value) {
 
 #[test]
 fn secure_server_has_no_findings() {
-    // The kits present on main today; command and confirm join when their templates land.
-    let bin = common::built_server("secure", "files,sql");
+    let bin = common::built_server("secure", "all");
     let (code, json) = probe(&bin);
     assert_eq!(json["findings"], Value::Array(Vec::new()), "{json:#}");
     assert_eq!(code, Some(0));

@@ -40,7 +40,7 @@ pub fn derive(s: &mut Session, tool: &mut Tool) -> Option<String> {
 }
 
 fn string_param(name: &str) -> Param {
-    Param { name: name.to_string(), kind: Kind::String, required: true, choices: Vec::new(), max_length: None, string_list: false }
+    Param { name: name.to_string(), kind: Kind::String, required: true, choices: Vec::new(), max_length: None, string_list: false, default: None }
 }
 
 /// Field names that error messages of common validators name as missing.

@@ -22,6 +22,8 @@ pub struct Param {
     pub max_length: Option<u64>,
     /// An array of strings: attacked through a one-element list.
     pub string_list: bool,
+    /// The schema's `default`, else for numbers a value inside `minimum`..`maximum`.
+    pub default: Option<Value>,
 }
 
 #[derive(Debug, Clone)]
@@ -56,6 +58,7 @@ impl Tool {
                     choices: p.get("enum").and_then(Value::as_array).cloned().unwrap_or_default(),
                     max_length: p.get("maxLength").and_then(Value::as_u64),
                     string_list: kind_of(p) == Kind::Array && p.get("items").is_some_and(|i| kind_of(i) == Kind::String),
+                    default: p.get("default").filter(|d| !d.is_null()).cloned().or_else(|| number_in_range(p)),
                 });
             }
         }
@@ -102,8 +105,10 @@ impl Tool {
     pub fn baseline(&self) -> Map<String, Value> {
         let mut args = Map::new();
         let mut paths = 0;
+        // The smallest valid call: required arguments only, or the strings when none is marked.
+        let any_required = self.params.iter().any(|p| p.required);
         for p in &self.params {
-            if !p.required && self.params.len() > 1 && p.kind != Kind::String {
+            if !p.required && (any_required || p.kind != Kind::String) {
                 continue;
             }
             let is_path = p.kind == Kind::String && role(p, self) == Role::Path;
@@ -132,6 +137,17 @@ impl Tool {
 
 pub fn words(s: &str) -> impl Iterator<Item = &str> {
     s.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty())
+}
+
+/// 1 when allowed, else the bound that excludes it.
+fn number_in_range(p: &Value) -> Option<Value> {
+    let min = p.get("minimum").and_then(Value::as_f64);
+    let max = p.get("maximum").and_then(Value::as_f64);
+    match (min, max) {
+        (Some(lo), _) if lo > 1.0 => Some(json!(lo)),
+        (_, Some(hi)) if hi < 1.0 => Some(json!(hi)),
+        _ => None,
+    }
 }
 
 fn kind_of(p: &Value) -> Kind {
@@ -178,6 +194,17 @@ pub fn role(p: &Param, tool: &Tool) -> Role {
     Role::Other
 }
 
+/// The first single word in backticks in the description: servers often name the programs
+/// they allow there (`date`, `uname`).
+fn named_in_description(tool: &Tool) -> Option<String> {
+    tool.description
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .find(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .map(str::to_string)
+}
+
 /// The path names a folder: the parameter or the tool says so.
 fn folderish(p: &Param, tool: &Tool) -> bool {
     let t = format!("{} {}", p.name.to_ascii_lowercase(), tool.name.to_ascii_lowercase());
@@ -194,6 +221,9 @@ fn sample(p: &Param, tool: &Tool) -> Value {
     if let Some(first) = p.choices.first() {
         return first.clone();
     }
+    if let Some(default) = &p.default {
+        return default.clone();
+    }
     match p.kind {
         Kind::Integer | Kind::Number => json!(1),
         Kind::Boolean => json!(false),
@@ -206,7 +236,7 @@ fn sample(p: &Param, tool: &Tool) -> Value {
                 Role::Path if folderish(p, tool) => ".".to_string(),
                 Role::Path => "notes.txt".to_string(),
                 Role::Sql => "SELECT 1".to_string(),
-                Role::Command => "echo".to_string(),
+                Role::Command => named_in_description(tool).unwrap_or_else(|| "echo".to_string()),
                 Role::Content => "hello from the probe".to_string(),
                 Role::Other => "hello".to_string(),
             };
