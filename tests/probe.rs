@@ -132,6 +132,8 @@ fn crashes_and_hangs_are_reported_and_the_probe_goes_on() {
         json["findings"].as_array().unwrap().iter().filter(|f| f["id"] == "crash-or-hang").filter_map(|f| f["evidence"].as_str()).collect();
     assert!(evidence.iter().any(|e| e.contains("no response")), "{json:#}");
     assert!(evidence.iter().any(|e| e.contains("exited")), "{json:#}");
+    let hang = json["findings"].as_array().unwrap().iter().find(|f| f["evidence"].as_str().unwrap_or("").contains("no response")).unwrap();
+    assert!(hang["request"].to_string().len() < 2000, "the 1 MiB payload is summarised in the evidence");
     let (_, json) = fixture_run("oversize", true, &[]);
     assert_quiet(&json);
 }

@@ -118,6 +118,10 @@ impl<'a> Session<'a> {
         if !self.seen.insert(format!("{id}\u{0}{}\u{0}{key}", tool.unwrap_or(""))) {
             return;
         }
+        let evidence = evidence.map(|mut e| {
+            shorten(&mut e.request);
+            e
+        });
         self.findings.push(Finding {
             id: id.to_string(),
             severity,
@@ -301,6 +305,20 @@ impl<'a> Session<'a> {
             self.last_stderr = c.stderr_tail();
             c.kill();
         }
+    }
+}
+
+/// Replaces huge strings (the 1 MiB payload) in a request kept as evidence by a description.
+fn shorten(value: &mut Value) {
+    const MAX: usize = 4096;
+    match value {
+        Value::String(s) if s.len() > MAX => {
+            let head: String = s.chars().take(16).collect();
+            *s = format!("{head}… ({} bytes)", s.len());
+        }
+        Value::Array(items) => items.iter_mut().for_each(shorten),
+        Value::Object(map) => map.values_mut().for_each(shorten),
+        _ => {}
     }
 }
 

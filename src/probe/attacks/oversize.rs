@@ -18,8 +18,7 @@ pub fn run(s: &mut Session, tool: &Tool) {
         let big = "A".repeat(MIB);
         let Some(o) = s.call(tool, &tool.name, tool.with_str(&name, big), Some(&name), "unvalidated-input", "1 MiB value") else { return };
         if o.ok() {
-            let mut request = o.request.clone();
-            request["params"]["arguments"][&name] = json!(format!("AAAA… ({MIB} × 'A')"));
+            let request = o.request.clone();
             let observed = match max {
                 Some(m) => format!("a 1 MiB value was accepted although the schema declares maxLength {m}"),
                 None => "a 1 MiB value was accepted and the schema declares no maxLength".to_string(),
