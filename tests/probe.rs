@@ -319,3 +319,13 @@ fn max_time_bounds_a_slow_server() {
     assert!(start.elapsed() < std::time::Duration::from_secs(6), "took {:?}", start.elapsed());
     assert!(json["stopped"].as_str().unwrap_or("").contains("wall-time"), "{json:#}");
 }
+
+#[test]
+fn confirmation_codes_must_be_bound_to_their_arguments() {
+    let (_, json) = fixture_run("confirm", false, &["--destructive", "--only", "missing-confirmation"]);
+    assert!(has(&json, "missing-confirmation", "delete_item"), "{json:#}");
+    let (_, json) = fixture_run("confirm", true, &["--destructive", "--only", "missing-confirmation"]);
+    assert_quiet(&json);
+    let (_, json) = fixture_run("confirm", false, &["--only", "missing-confirmation"]);
+    assert_eq!(json["tools"][0]["attacked"], false, "destructive tools wait for --destructive");
+}

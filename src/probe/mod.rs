@@ -233,10 +233,11 @@ fn attack_tool(s: &mut Session, mut t: Tool) -> (ToolStatus, Option<Tool>) {
         return (status, None);
     };
     status.baseline = Some(if base.ok() { "ok".to_string() } else { observe::clip(base.text.trim(), 160) });
+    let calls_before = s.calls;
     if t.looks_destructive() && s.wants("missing-confirmation") {
         confirmation(s, &t, &base);
+        attacks::confirm::run(s, &t, &base);
     }
-    let calls_before = s.calls;
     attacks::paths::run(s, &t);
     attacks::shell::run(s, &t);
     attacks::option::run(s, &t);

@@ -2,6 +2,7 @@
 //! every call; modules add the findings that need the attack's own reasoning.
 
 pub mod burst;
+pub mod confirm;
 pub mod hidden;
 pub mod metadata;
 pub mod option;
