@@ -2,8 +2,7 @@
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
-use std::process::ChildStdin;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -28,7 +27,8 @@ pub enum Reply {
 
 pub struct Client {
     group: Group,
-    stdin: Option<ChildStdin>,
+    /// Lines for the writer thread: a server that stops reading cannot block the probe.
+    stdin: Option<Sender<Vec<u8>>>,
     rx: Receiver<Option<String>>,
     stderr: Arc<Mutex<VecDeque<String>>>,
     next_id: i64,
@@ -42,7 +42,15 @@ pub struct Client {
 impl Client {
     pub fn spawn(spec: &Spec) -> std::io::Result<Self> {
         let mut group = Group::spawn(spec)?;
-        let stdin = group.child.stdin.take();
+        let mut pipe = group.child.stdin.take().ok_or_else(|| std::io::Error::other("no stdin pipe"))?;
+        let (stdin, lines) = channel::<Vec<u8>>();
+        std::thread::spawn(move || {
+            for line in lines {
+                if pipe.write_all(&line).and_then(|()| pipe.flush()).is_err() {
+                    return;
+                }
+            }
+        });
         let stdout = group.child.stdout.take().ok_or_else(|| std::io::Error::other("no stdout pipe"))?;
         let stderr_pipe = group.child.stderr.take().ok_or_else(|| std::io::Error::other("no stderr pipe"))?;
         let (tx, rx) = channel();
@@ -76,7 +84,7 @@ impl Client {
             }
         });
         let roots = format!("file://{}", spec.cwd.display());
-        Ok(Self { group, stdin, rx, stderr, next_id: 0, pollution: Vec::new(), violations: Vec::new(), roots })
+        Ok(Self { group, stdin: Some(stdin), rx, stderr, next_id: 0, pollution: Vec::new(), violations: Vec::new(), roots })
     }
 
     pub fn stderr_tail(&self) -> Vec<String> {
@@ -108,10 +116,10 @@ impl Client {
     }
 
     pub fn send_raw(&mut self, message: &Value) -> bool {
-        let Some(stdin) = self.stdin.as_mut() else { return false };
+        let Some(stdin) = self.stdin.as_ref() else { return false };
         let mut line = serde_json::to_vec(message).unwrap_or_default();
         line.push(b'\n');
-        stdin.write_all(&line).and_then(|()| stdin.flush()).is_ok()
+        stdin.send(line).is_ok()
     }
 
     pub fn notify(&mut self, method: &str, params: Value) -> bool {
