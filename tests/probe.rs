@@ -329,3 +329,19 @@ fn confirmation_codes_must_be_bound_to_their_arguments() {
     let (_, json) = fixture_run("confirm", false, &["--only", "missing-confirmation"]);
     assert_eq!(json["tools"][0]["attacked"], false, "destructive tools wait for --destructive");
 }
+
+#[test]
+fn prompts_are_checked_for_poisoning_too() {
+    let (_, json) = fixture_run("metadata", false, &["--only", "tool-poisoning"]);
+    let prompt = json["findings"].as_array().unwrap().iter().any(|f| f["message"].as_str().unwrap().contains("prompts entry `summarise`"));
+    assert!(prompt, "{json:#}");
+}
+
+#[test]
+fn an_unknown_protocol_version_is_a_violation() {
+    let (_, json) = probe(&["--only", "protocol-violation"], &["python3", &fixture("noise"), "--fixed", "--bad-version"]);
+    assert!(ids(&json).iter().any(|(i, _)| i == "protocol-violation"), "{json:#}");
+    assert_eq!(json["server"]["protocol"], "1999-01-01");
+    let (_, json) = fixture_run("noise", true, &["--only", "protocol-violation"]);
+    assert_quiet(&json);
+}
