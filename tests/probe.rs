@@ -345,3 +345,10 @@ fn an_unknown_protocol_version_is_a_violation() {
     let (_, json) = fixture_run("noise", true, &["--only", "protocol-violation"]);
     assert_quiet(&json);
 }
+
+#[test]
+fn a_server_killed_by_malformed_json_is_reported() {
+    let (_, json) = probe(&["--only", "crash-or-hang"], &["python3", &fixture("noise"), "--fixed", "--fragile-json"]);
+    let f = json["findings"].as_array().unwrap().iter().find(|f| f["id"] == "crash-or-hang").unwrap_or_else(|| panic!("{json:#}"));
+    assert!(f["evidence"].as_str().unwrap().contains("exited after one malformed JSON line"), "{f:#}");
+}

@@ -122,6 +122,12 @@ impl Client {
         stdin.send(line).is_ok()
     }
 
+    /// Sends one raw line, JSON or not.
+    pub fn send_line(&mut self, line: &str) -> bool {
+        let Some(stdin) = self.stdin.as_ref() else { return false };
+        stdin.send(format!("{line}\n").into_bytes()).is_ok()
+    }
+
     pub fn notify(&mut self, method: &str, params: Value) -> bool {
         self.send_raw(&json!({"jsonrpc": "2.0", "method": method, "params": params}))
     }
@@ -168,6 +174,10 @@ impl Client {
             if let Some(req_id) = value.get("id").cloned() {
                 self.answer(m, req_id);
             }
+            return None;
+        }
+        // A parse error answers with a null id (JSON-RPC 2.0, section 5): that is correct.
+        if value.get("id").is_some_and(Value::is_null) && value.get("error").is_some() {
             return None;
         }
         if value.get("id").and_then(Value::as_i64) != Some(id) {

@@ -153,6 +153,7 @@ fn probe(sandbox: &Sandbox, spec: Spec, limits: Limits) -> Result<Run> {
     statuses.sort_by(|a, b| a.name.cmp(&b.name));
     attacks::hidden::run(&mut s, &tools);
     attacks::burst::run(&mut s, &ok_tools);
+    s.malformed_json();
     for t in statuses.iter_mut().filter(|t| s.rate_limited.contains(&t.name)) {
         t.attacked = false;
         t.reason = Some("a rate limiter kept refusing the attacks even after waiting; the results prove nothing".into());

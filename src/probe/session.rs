@@ -300,6 +300,29 @@ impl<'a> Session<'a> {
         self.report("stdout-pollution", Severity::Fail, None, "stdout", "the server wrote non-JSON-RPC text to stdout".into(), Some(evidence));
     }
 
+    /// A malformed JSON line must not bring the server down: it is followed by a ping.
+    pub fn malformed_json(&mut self) {
+        if !self.wants("crash-or-hang") || !self.budget_ok() {
+            return;
+        }
+        const LINE: &str = "{\"jsonrpc\": \"2.0\", \"id\": 7, \"method\": \"tools/list\", ";
+        let timeout = self.limits.timeout;
+        let Some(client) = self.client() else { return };
+        client.send_line(LINE);
+        let reply = client.request("ping", json!({}), timeout);
+        if matches!(reply, Reply::Closed | Reply::Timeout) {
+            let observed = match reply {
+                Reply::Closed => "the server exited after one malformed JSON line",
+                _ => "the server stopped answering (even ping) after one malformed JSON line",
+            };
+            let ev = Evidence { argument: None, request: Value::String(LINE.into()), observed: observed.into() };
+            self.report("crash-or-hang", Severity::Fail, None, "malformed", "malformed JSON breaks the server".into(), Some(ev));
+            if let Some(mut c) = self.client.take() {
+                c.kill();
+            }
+        }
+    }
+
     pub fn shutdown(&mut self) {
         if let Some(mut c) = self.client.take() {
             self.last_stderr = c.stderr_tail();
