@@ -64,7 +64,8 @@ fn whole_query(s: &mut Session, tool: &Tool, name: &str) -> Option<()> {
             back = s.call(tool, &tool.name, tool.with_str(name, pg), Some(name), "sql-injection", "read back")?;
         }
         if back.text.contains(&table) {
-            let observed = format!("reading back the schema shows a table the write created: {}", observe::clip(&back.text, 200));
+            let line = back.text.lines().find(|l| l.contains(&table)).unwrap_or("");
+            let observed = format!("reading back the schema shows the table the write created: {}", observe::clip(line.trim(), 200));
             let ev = Evidence { argument: Some(name.into()), request: attack.request.clone(), observed };
             let msg = format!("`{}` claims to be read-only but a {technique} wrote to the database", tool.name);
             s.report("sql-injection", Severity::Fail, Some(&tool.name), technique, msg, Some(ev));
