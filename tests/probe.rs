@@ -20,7 +20,8 @@ fn tmp() -> PathBuf {
 
 /// Runs `probe --format json` with `opts` against `cmd`; returns the output and the parsed JSON.
 fn probe(opts: &[&str], cmd: &[&str]) -> (Output, Value) {
-    let timeout: &[&str] = if opts.contains(&"--timeout") { &[] } else { &["--timeout", "2"] };
+    // A generous timeout: the machine may be busy, and only hang tests set a short one.
+    let timeout: &[&str] = if opts.contains(&"--timeout") { &[] } else { &["--timeout", "5"] };
     let out = common::bin()
         .args(["mcp-secure", "probe", "--format", "json"])
         .args(timeout)

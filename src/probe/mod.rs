@@ -117,6 +117,7 @@ fn probe(sandbox: &Sandbox, spec: Spec, limits: Limits) -> Result<Run> {
     let mut client = Client::spawn(&spec).with_context(|| format!("could not start `{}`: check the command and PATH", spec.program))?;
     let init = match client.handshake(limits.timeout) {
         Reply::Result(r) => r,
+        _ if process::interrupted() => bail!("interrupted before the server finished its handshake"),
         other => {
             let status = client.exit_status(Duration::from_millis(500)).map_or("is still running".to_string(), |s| format!("exited ({s})"));
             let garbage = client.pollution.iter().take(3).map(|(l, _)| format!("\n  stdout: {l}")).collect::<String>();
