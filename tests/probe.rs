@@ -91,6 +91,8 @@ fn empty_schemas_get_argument_names_from_the_servers_errors() {
 fn shell_injection_fires_on_a_shell_and_stays_quiet_on_argv() {
     let (_, json) = fixture_run("shell", false, &[]);
     assert!(has(&json, "command-injection", "search_notes"), "{json:#}");
+    let echoed = json["findings"].as_array().unwrap().iter().any(|f| f["evidence"].as_str().unwrap_or("").contains("evaluated $((6*7))"));
+    assert!(echoed, "the evaluated echo was not reported: {json:#}");
     let (_, json) = fixture_run("shell", true, &[]);
     assert_quiet(&json);
 }

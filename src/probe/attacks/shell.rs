@@ -2,6 +2,7 @@
 //! `{allowed}`; the marker appearing is the proof.
 
 
+use crate::finding::{Evidence, Severity};
 use crate::probe::session::Session;
 use crate::probe::tool::{Role, Tool, role};
 
@@ -31,5 +32,22 @@ pub fn run(s: &mut Session, tool: &Tool) {
                 return;
             }
         }
+        if echoed(s, tool, &name, base).is_none() {
+            return;
+        }
     }
+}
+
+/// A shell that evaluates `$((6*7))` prints a value the payload does not contain: proof even
+/// where the server cannot create files.
+fn echoed(s: &mut Session, tool: &Tool, name: &str, base: &str) -> Option<()> {
+    let tag = &s.sandbox.tag;
+    let (payload, expected) = (format!("{base}; echo mcpprobe$((6*7))x{tag}"), format!("mcpprobe42x{tag}"));
+    let o = s.call(tool, &tool.name, tool.with_str(name, payload), Some(name), "command-injection", "`;` echo")?;
+    if o.text.contains(&expected) {
+        let ev = Evidence { argument: Some(name.to_string()), request: o.request, observed: format!("a shell evaluated $((6*7)): the response contains `{expected}`") };
+        let msg = format!("`{}` runs `{name}` through a shell", tool.name);
+        s.report("command-injection", Severity::Fail, Some(&tool.name), &format!("echo {name}"), msg, Some(ev));
+    }
+    Some(())
 }
