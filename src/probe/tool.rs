@@ -112,13 +112,13 @@ impl Tool {
                 continue;
             }
             let is_path = p.kind == Kind::String && role(p, self) == Role::Path;
-            if is_path && paths > 0 && !folderish(p, self) {
-                // A second file path is a destination: an existing name would be refused.
+            if is_path && destination(&p.name) {
+                // A destination must not exist yet, or a move or copy would be refused.
+                paths += 1;
                 args.insert(p.name.clone(), json!(format!("probe-copy-{paths}.txt")));
             } else {
                 args.insert(p.name.clone(), sample(p, self));
             }
-            paths += usize::from(is_path);
         }
         args
     }
@@ -203,6 +203,11 @@ fn named_in_description(tool: &Tool) -> Option<String> {
         .step_by(2)
         .find(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
         .map(str::to_string)
+}
+
+fn destination(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.contains("dest") || n.contains("target") || n.starts_with("new") || n == "to" || n.starts_with("to_")
 }
 
 /// The path names a folder: the parameter or the tool says so.
