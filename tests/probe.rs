@@ -355,3 +355,22 @@ fn a_server_killed_by_malformed_json_is_reported() {
     let f = json["findings"].as_array().unwrap().iter().find(|f| f["id"] == "crash-or-hang").unwrap_or_else(|| panic!("{json:#}"));
     assert!(f["evidence"].as_str().unwrap().contains("exited after one malformed JSON line"), "{f:#}");
 }
+
+#[test]
+fn the_environment_is_minimal_unless_inherited() {
+    let script = "import os,json; json.dump(dict(os.environ), open(os.environ['OUT'], 'w')); raise SystemExit(1)";
+    for inherit in [false, true] {
+        let out_file = tmp().join(format!("env-{inherit}-{}.json", std::process::id()));
+        let mut cmd = common::bin();
+        cmd.args(["mcp-secure", "probe", "--secret-env", "MY_TOKEN", "--env"]).arg(format!("OUT={}", out_file.display()));
+        if inherit {
+            cmd.arg("--inherit-env");
+        }
+        let out = cmd.args(["--", "python3", "-c", script]).env("TMPDIR", tmp()).env("PROBE_TEST_OUTER", "1").output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let env: Value = serde_json::from_str(&std::fs::read_to_string(&out_file).unwrap()).unwrap();
+        assert_eq!(env.get("PROBE_TEST_OUTER").is_some(), inherit, "{env:#}");
+        assert!(env["MY_TOKEN"].as_str().unwrap().starts_with("mcpcanary"), "a canary, never a real value");
+        assert!(env["HOME"].as_str().unwrap().ends_with("/home"), "HOME inside the sandbox");
+    }
+}

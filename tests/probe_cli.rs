@@ -132,3 +132,21 @@ fn an_unknown_only_id_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("`path-travesal` is not a checklist id"));
 }
+
+#[test]
+fn seed_is_copied_into_allowed() {
+    let seed = tmp().join(format!("seed-{}", std::process::id()));
+    std::fs::create_dir_all(seed.join("sub")).unwrap();
+    std::fs::write(seed.join("sub/seeded.txt"), "from the seed").unwrap();
+    let out = common::bin()
+        .args(["mcp-secure", "probe", "--keep", "--only", "stdout-pollution", "--seed"])
+        .arg(&seed)
+        .args(["--", "python3", &fixture("noise"), "--fixed"])
+        .env("TMPDIR", tmp())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let kept = err.lines().find_map(|l| l.split_once("sandbox kept at ").map(|(_, p)| PathBuf::from(p.trim()))).expect(&err);
+    assert_eq!(std::fs::read_to_string(kept.join("allowed/sub/seeded.txt")).unwrap(), "from the seed");
+    std::fs::remove_dir_all(kept).unwrap();
+}
