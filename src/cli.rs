@@ -29,6 +29,8 @@ pub enum Command {
     List(ListArgs),
     /// Check a Rust MCP server project against the security checklist, without running its code.
     Check(CheckArgs),
+    /// Attack a stdio MCP server in a throw-away sandbox and report every effect.
+    Probe(crate::probe::ProbeArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -9,6 +9,7 @@ mod cli;
 mod explain;
 mod finding;
 mod list;
+mod probe;
 mod render;
 mod report;
 mod scaffold;
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain::run(&reporter, args),
         Command::List(args) => list::run(&reporter, args),
         Command::Check(args) => check::run(&reporter, args),
+        Command::Probe(args) => probe::run(&reporter, args),
     };
     match result {
         Ok(code) => code,

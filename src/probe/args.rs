@@ -1,0 +1,85 @@
+//! Command-line arguments of `cargo mcp-secure probe`.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use crate::finding::Severity;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+}
+
+/// Attack a stdio MCP server in a throw-away sandbox and report every effect with the request that caused it.
+#[derive(Debug, Clone, Args)]
+#[command(after_help = "Placeholders {allowed}, {workspace} and {outside} in ARGS and --env values are replaced \
+    by sandbox paths before the server starts. The server runs in {allowed}: relative paths to files \
+    that exist here are made absolute. Without `-- CMD`, the current cargo package is built and \
+    probed with [package.metadata.mcp-secure.probe].")]
+pub struct ProbeArgs {
+    /// Output format: people text on stderr, or JSON / SARIF on stdout.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+
+    /// Lowest severity that makes the exit code 1.
+    #[arg(long, value_enum, default_value = "fail", value_name = "SEVERITY")]
+    pub fail_on: Severity,
+
+    /// Also attack tools that declare or look destructive.
+    #[arg(long)]
+    pub destructive: bool,
+
+    /// Extra environment variable for the server (placeholders allowed in the value).
+    #[arg(long = "env", value_name = "K=V", value_parser = parse_env)]
+    pub env: Vec<(String, String)>,
+
+    /// Pass this process's whole environment to the server (canaries still override).
+    #[arg(long)]
+    pub inherit_env: bool,
+
+    /// Copy DIR into {allowed} before the server starts.
+    #[arg(long, value_name = "DIR")]
+    pub seed: Option<PathBuf>,
+
+    /// Put a canary value into this variable (where the server reads its secret from).
+    #[arg(long = "secret-env", value_name = "NAME")]
+    pub secret_env: Vec<String>,
+
+    /// Seconds to wait for one response.
+    #[arg(long, default_value_t = 5.0, value_name = "SECS")]
+    pub timeout: f64,
+
+    /// Most tool calls sent in the whole run.
+    #[arg(long, default_value_t = 600, value_name = "N")]
+    pub max_calls: usize,
+
+    /// Wall-time limit of the whole run, in seconds.
+    #[arg(long, default_value_t = 120.0, value_name = "SECS")]
+    pub max_time: f64,
+
+    /// Run only these checks (checklist ids, comma separated).
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    pub only: Vec<String>,
+
+    /// Keep the sandbox folder afterwards and print its path.
+    #[arg(long)]
+    pub keep: bool,
+
+    /// Cargo.toml of the package to build and probe when no command is given.
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+
+    /// The server command and its arguments.
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+fn parse_env(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("`{s}` is not K=V: write --env NAME=value")),
+    }
+}

@@ -1,0 +1,229 @@
+//! JSON-RPC over the server's stdio with a timeout on every response.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Write};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::process::{Group, Spec};
+
+/// Protocol versions the probe knows.
+pub const KNOWN_VERSIONS: &[&str] = &["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
+const OUR_VERSION: &str = "2025-06-18";
+const STDERR_LINES: usize = 40;
+
+/// How one request ended.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    Result(Value),
+    Error { message: String, data: Option<Value> },
+    Timeout,
+    /// The server closed stdout or exited.
+    Closed,
+}
+
+pub struct Client {
+    group: Group,
+    /// Lines for the writer thread: a server that stops reading cannot block the probe.
+    stdin: Option<Sender<Vec<u8>>>,
+    rx: Receiver<Option<String>>,
+    stderr: Arc<Mutex<VecDeque<String>>>,
+    next_id: i64,
+    /// Lines on stdout that were not JSON-RPC, with the method in flight.
+    pub pollution: Vec<(String, String)>,
+    /// JSON-RPC protocol problems seen (responses to unknown ids, wrong `jsonrpc`, ...).
+    pub violations: Vec<String>,
+    roots: String,
+}
+
+impl Client {
+    pub fn spawn(spec: &Spec) -> std::io::Result<Self> {
+        let mut group = Group::spawn(spec)?;
+        let mut pipe = group.child.stdin.take().ok_or_else(|| std::io::Error::other("no stdin pipe"))?;
+        let (stdin, lines) = channel::<Vec<u8>>();
+        std::thread::spawn(move || {
+            for line in lines {
+                if pipe.write_all(&line).and_then(|()| pipe.flush()).is_err() {
+                    return;
+                }
+            }
+        });
+        let stdout = group.child.stdout.take().ok_or_else(|| std::io::Error::other("no stdout pipe"))?;
+        let stderr_pipe = group.child.stderr.take().ok_or_else(|| std::io::Error::other("no stderr pipe"))?;
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut buf = Vec::new();
+            loop {
+                buf.clear();
+                match reader.read_until(b'\n', &mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {
+                        if tx.send(Some(String::from_utf8_lossy(&buf).trim_end_matches(['\n', '\r']).to_string())).is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+            let _ = tx.send(None);
+        });
+        let stderr = Arc::new(Mutex::new(VecDeque::new()));
+        let tail = Arc::clone(&stderr);
+        std::thread::spawn(move || {
+            let reader = BufReader::new(stderr_pipe);
+            for line in reader.split(b'\n').map_while(Result::ok) {
+                if let Ok(mut t) = tail.lock() {
+                    if t.len() == STDERR_LINES {
+                        t.pop_front();
+                    }
+                    t.push_back(String::from_utf8_lossy(&line).chars().take(400).collect());
+                }
+            }
+        });
+        let roots = format!("file://{}", spec.cwd.display());
+        Ok(Self { group, stdin: Some(stdin), rx, stderr, next_id: 0, pollution: Vec::new(), violations: Vec::new(), roots })
+    }
+
+    pub fn stderr_tail(&self) -> Vec<String> {
+        self.stderr.lock().map(|t| t.iter().cloned().collect()).unwrap_or_default()
+    }
+
+    /// The exit status, waiting up to `within` for a server that just closed its output.
+    pub fn exit_status(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.group.exit_status() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    pub fn kill(&mut self) {
+        self.stdin = None;
+        self.group.kill();
+    }
+
+    /// The request object that `request` would send next, for evidence.
+    pub fn envelope(&self, method: &str, params: &Value) -> Value {
+        json!({"jsonrpc": "2.0", "id": self.next_id + 1, "method": method, "params": params})
+    }
+
+    pub fn send_raw(&mut self, message: &Value) -> bool {
+        let Some(stdin) = self.stdin.as_ref() else { return false };
+        let mut line = serde_json::to_vec(message).unwrap_or_default();
+        line.push(b'\n');
+        stdin.send(line).is_ok()
+    }
+
+    /// Sends one raw line, JSON or not.
+    pub fn send_line(&mut self, line: &str) -> bool {
+        let Some(stdin) = self.stdin.as_ref() else { return false };
+        stdin.send(format!("{line}\n").into_bytes()).is_ok()
+    }
+
+    pub fn notify(&mut self, method: &str, params: Value) -> bool {
+        self.send_raw(&json!({"jsonrpc": "2.0", "method": method, "params": params}))
+    }
+
+    /// Sends one request and waits for its response.
+    pub fn request(&mut self, method: &str, params: Value, timeout: Duration) -> Reply {
+        self.next_id += 1;
+        let id = self.next_id;
+        if !self.send_raw(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})) {
+            return Reply::Closed;
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = match self.rx.recv_timeout(left) {
+                Ok(Some(line)) => line,
+                Ok(None) | Err(RecvTimeoutError::Disconnected) => return Reply::Closed,
+                Err(RecvTimeoutError::Timeout) => return Reply::Timeout,
+            };
+            if let Some(reply) = self.route(&line, id, method) {
+                return reply;
+            }
+        }
+    }
+
+    /// Handles one stdout line; returns the reply when it answers request `id`.
+    fn route(&mut self, line: &str, id: i64, method: &str) -> Option<Reply> {
+        if line.trim().is_empty() {
+            return None;
+        }
+        let value: Value = match serde_json::from_str(line) {
+            Ok(v @ Value::Object(_)) => v,
+            _ => {
+                self.pollution.push((line.chars().take(200).collect(), method.to_string()));
+                return None;
+            }
+        };
+        if value.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+            self.pollution.push((line.chars().take(200).collect(), method.to_string()));
+            return None;
+        }
+        let has_method = value.get("method").and_then(Value::as_str);
+        if let Some(m) = has_method {
+            if let Some(req_id) = value.get("id").cloned() {
+                self.answer(m, req_id);
+            }
+            return None;
+        }
+        // A parse error answers with a null id (JSON-RPC 2.0, section 5): that is correct.
+        if value.get("id").is_some_and(Value::is_null) && value.get("error").is_some() {
+            return None;
+        }
+        if value.get("id").and_then(Value::as_i64) != Some(id) {
+            self.violations.push(format!("a response to an id that was never sent or already answered: {}", clip(line)));
+            return None;
+        }
+        if let Some(err) = value.get("error") {
+            return Some(Reply::Error {
+                message: err.get("message").and_then(Value::as_str).unwrap_or("").to_string(),
+                data: err.get("data").cloned(),
+            });
+        }
+        match value.get("result") {
+            Some(result) => Some(Reply::Result(result.clone())),
+            None => {
+                self.violations.push(format!("a response with neither result nor error: {}", clip(line)));
+                Some(Reply::Error { message: "no result".into(), data: None })
+            }
+        }
+    }
+
+    /// Answers the server's own requests: roots point at `{allowed}`, ping is acknowledged.
+    fn answer(&mut self, method: &str, id: Value) {
+        let reply = match method {
+            "roots/list" => json!({"jsonrpc": "2.0", "id": id, "result": {"roots": [{"uri": self.roots, "name": "allowed"}]}}),
+            "ping" => json!({"jsonrpc": "2.0", "id": id, "result": {}}),
+            _ => json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "not supported by the probe"}}),
+        };
+        self.send_raw(&reply);
+    }
+
+    /// `initialize` then `notifications/initialized`; returns the initialize result.
+    pub fn handshake(&mut self, timeout: Duration) -> Reply {
+        let params = json!({
+            "protocolVersion": OUR_VERSION,
+            "capabilities": {"roots": {"listChanged": false}},
+            "clientInfo": {"name": "cargo-mcp-secure-probe", "version": env!("CARGO_PKG_VERSION")},
+        });
+        let reply = self.request("initialize", params, timeout);
+        if matches!(reply, Reply::Result(_)) {
+            self.notify("notifications/initialized", json!({}));
+        }
+        reply
+    }
+}
+
+fn clip(line: &str) -> String {
+    line.chars().take(200).collect()
+}

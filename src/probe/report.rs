@@ -1,0 +1,118 @@
+//! Rendering a probe run: JSON or SARIF on stdout, people text on stderr.
+
+use console::Style;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::finding::{Finding, Severity};
+use crate::report::Reporter;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerInfo {
+    pub name: String,
+    pub version: String,
+    pub protocol: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ToolStatus {
+    pub name: String,
+    pub attacked: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub derived: Option<String>,
+    /// How the schema-valid baseline call ended: `ok`, or the refusal text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<String>,
+}
+
+pub struct Run {
+    pub server: ServerInfo,
+    pub tools: Vec<ToolStatus>,
+    pub findings: Vec<Finding>,
+    pub calls: usize,
+    pub stopped: Option<String>,
+    pub workspace: Option<String>,
+}
+
+pub fn json(run: &Run) -> Value {
+    let findings: Vec<Value> = run
+        .findings
+        .iter()
+        .map(|f| {
+            let ev = f.evidence.as_ref();
+            json!({
+                "id": f.id,
+                "severity": f.severity,
+                "tool": f.tool,
+                "message": f.message,
+                "argument": ev.and_then(|e| e.argument.clone()),
+                "request": ev.map_or(Value::Null, |e| e.request.clone()),
+                "evidence": ev.map(|e| e.observed.clone()),
+            })
+        })
+        .collect();
+    json!({
+        "server": run.server,
+        "tools": run.tools,
+        "findings": findings,
+        "calls": run.calls,
+        "stopped": run.stopped,
+    })
+}
+
+pub fn human(reporter: &Reporter, run: &Run) {
+    for f in &run.findings {
+        let (label, style) = match f.severity {
+            Severity::Fail => ("error", Style::new().red().bold()),
+            Severity::Warn => ("warning", Style::new().yellow().bold()),
+            Severity::Info => ("note", Style::new().cyan().bold()),
+        };
+        reporter.err_line(&format!("{}: {}", style.apply_to(format!("{label}[{}]", f.id)), f.message));
+        let dim = Style::new().blue().bold();
+        if let Some(tool) = &f.tool {
+            reporter.err_line(&format!("  {} tool: {tool}", dim.apply_to("=")));
+        }
+        if let Some(ev) = &f.evidence {
+            if let Some(arg) = &ev.argument {
+                reporter.err_line(&format!("  {} argument: {arg}", dim.apply_to("=")));
+            }
+            if !ev.request.is_null() {
+                reporter.err_line(&format!("  {} request: {}", dim.apply_to("="), crate::probe::observe::clip(&ev.request.to_string(), 600)));
+            }
+            reporter.err_line(&format!("  {} observed: {}", dim.apply_to("="), ev.observed));
+        }
+        reporter.err_line(&format!("  {} help: cargo mcp-secure explain {}", dim.apply_to("="), f.id));
+        reporter.err_line("");
+    }
+    for t in run.tools.iter().filter(|t| !t.attacked) {
+        reporter.note(format!("tool `{}` not attacked: {}", t.name, t.reason.as_deref().unwrap_or("unknown reason")));
+    }
+    for t in run.tools.iter().filter_map(|t| t.derived.as_ref().map(|d| (t, d))) {
+        reporter.note(format!("tool `{}`: {}", t.0.name, t.1));
+    }
+    for t in run.tools.iter().filter(|t| t.attacked && t.baseline.as_deref().is_some_and(|b| b != "ok")) {
+        reporter.note(format!("tool `{}` refused its baseline call ({}); its attacks may prove little", t.name, t.baseline.as_deref().unwrap_or("")));
+    }
+    if let Some(why) = &run.stopped {
+        reporter.warn(format!("the probe stopped early: {why}"));
+    }
+    if let Some(ws) = &run.workspace {
+        reporter.note(format!("sandbox kept at {ws}"));
+    }
+    let fails = run.findings.iter().filter(|f| f.severity == Severity::Fail).count();
+    let warns = run.findings.iter().filter(|f| f.severity == Severity::Warn).count();
+    let attacked = run.tools.iter().filter(|t| t.attacked).count();
+    reporter.status(
+        "Probed",
+        format!(
+            "{} {} (protocol {}): {} tools, {attacked} attacked, {} calls; {fails} failures, {warns} warnings",
+            run.server.name,
+            run.server.version,
+            run.server.protocol,
+            run.tools.len(),
+            run.calls
+        ),
+    );
+}
