@@ -53,6 +53,11 @@ pub struct CheckArgs {
     /// Also scan config files that git ignores (.gitignore); `target/` is always skipped.
     #[arg(long)]
     pub include_ignored: bool,
+
+    /// Also build the package and attack it with `probe` in a throw-away sandbox, filing what it
+    /// observes under the matching items. This is the one mode that runs the project's code.
+    #[arg(long)]
+    pub probe: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -85,6 +85,15 @@ pub fn render(renderer: &Renderer, texts: &BTreeMap<&Path, &str>, f: &Finding) -
     if let Some(tool) = f.tool.as_deref().filter(|t| !f.message.contains(t)) {
         elements.push(Level::NOTE.message(format!("in tool `{tool}`")).into());
     }
+    if let Some(ev) = &f.evidence {
+        let argument = ev.argument.as_deref().map(|a| format!(" (argument `{a}`)")).unwrap_or_default();
+        // An oversized-input request carries a megabyte: show its start only.
+        let request = ev.request.to_string();
+        let shown: String = request.chars().take(300).collect();
+        let more = if shown.len() < request.len() { "…" } else { "" };
+        elements.push(Level::NOTE.message(format!("probe request{argument}: {shown}{more}")).into());
+        elements.push(Level::NOTE.message(format!("observed: {}", ev.observed)).into());
+    }
     if let Some(help) = &f.help {
         elements.push(Level::HELP.message(help.as_str()).into());
     }

@@ -22,6 +22,9 @@ fn finding(f: &Finding) -> Value {
         "message": f.message,
         "help": f.help,
         "tool": f.tool,
+        "argument": f.evidence.as_ref().and_then(|e| e.argument.clone()),
+        "request": f.evidence.as_ref().map(|e| e.request.clone()),
+        "evidence": f.evidence.as_ref().map(|e| e.observed.clone()),
         "labels": f.labels.iter().map(|l| json!({
             "file": slash(&l.location.file),
             "line": l.location.line,

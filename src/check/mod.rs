@@ -67,7 +67,16 @@ pub fn run(reporter: &Reporter, args: CheckArgs) -> Result<ExitCode> {
         reporter.status("Checking", format!("{} ({files})", names.join(", ")));
     }
 
-    let suppressed = suppress::apply(ctx, &settings, rules::run_all(ctx));
+    let mut raw = rules::run_all(ctx);
+    if args.probe {
+        // Opt-in: the package is built and run, inside the probe's sandbox only.
+        let run = crate::probe::probe_package(reporter, Some(&project.manifest))?;
+        if human {
+            reporter.status("Probed", format!("{} {}: {} tool calls", run.server.name, run.server.version, run.calls));
+        }
+        raw.extend(run.findings);
+    }
+    let suppressed = suppress::apply(ctx, &settings, raw);
     let mut notes = ctx.notes.clone();
     notes.extend(suppressed.notes);
     let automated = with_severities(&settings, suppressed.findings);

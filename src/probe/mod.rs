@@ -23,7 +23,8 @@ use serde_json::{Value, json};
 pub use args::{Format, ProbeArgs};
 use client::{Client, KNOWN_VERSIONS, Reply};
 use process::Spec;
-use report::{Run, ServerInfo, ToolStatus};
+pub use report::Run;
+use report::{ServerInfo, ToolStatus};
 use sandbox::Sandbox;
 use session::{Limits, Session};
 use tool::Tool;
@@ -34,6 +35,43 @@ use crate::report::Reporter;
 const MAX_PAGES: usize = 20;
 
 pub fn run(reporter: &Reporter, args: ProbeArgs) -> Result<ExitCode> {
+    let run = execute(reporter, &args)?;
+    match args.format {
+        Format::Json => reporter.out(&format!("{:#}\n", report::json(&run)))?,
+        Format::Sarif => reporter.out(&format!("{:#}\n", crate::render::sarif::render_all(&run.findings)))?,
+        Format::Human => {}
+    }
+    report::human(reporter, &run);
+    if process::interrupted() {
+        bail!("interrupted: the server's process group was killed and the sandbox removed");
+    }
+    let failing = run.findings.iter().any(|f| f.severity >= args.fail_on);
+    Ok(ExitCode::from(u8::from(failing)))
+}
+
+/// Probes the cargo package at `manifest_path` (or the one here) with its metadata table and
+/// default limits, for `check --probe`; returns the run without printing it.
+pub fn probe_package(reporter: &Reporter, manifest_path: Option<&std::path::Path>) -> Result<Run> {
+    #[derive(clap::Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        args: ProbeArgs,
+    }
+    let mut argv = vec!["probe".to_string()];
+    if let Some(path) = manifest_path {
+        argv.push("--manifest-path".into());
+        argv.push(path.display().to_string());
+    }
+    let wrapper = <Wrapper as clap::Parser>::try_parse_from(argv).context("cannot build the probe's default options")?;
+    let run = execute(reporter, &wrapper.args)?;
+    if process::interrupted() {
+        bail!("interrupted: the server's process group was killed and the sandbox removed");
+    }
+    Ok(run)
+}
+
+/// Starts the server in a fresh sandbox, attacks it, and returns what was observed, sorted.
+fn execute(reporter: &Reporter, args: &ProbeArgs) -> Result<Run> {
     if !(args.timeout > 0.0 && args.timeout.is_finite() && args.max_time > 0.0 && args.max_time.is_finite()) {
         bail!("--timeout and --max-time must be positive numbers of seconds");
     }
@@ -74,17 +112,7 @@ pub fn run(reporter: &Reporter, args: ProbeArgs) -> Result<ExitCode> {
         run.findings.retain(|f| args.only.contains(&f.id));
     }
     run.findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(&b.id)).then(a.tool.cmp(&b.tool)));
-    match args.format {
-        Format::Json => reporter.out(&format!("{:#}\n", report::json(&run)))?,
-        Format::Sarif => reporter.out(&format!("{:#}\n", crate::render::sarif::render_all(&run.findings)))?,
-        Format::Human => {}
-    }
-    report::human(reporter, &run);
-    if process::interrupted() {
-        bail!("interrupted: the server's process group was killed and the sandbox removed");
-    }
-    let failing = run.findings.iter().any(|f| f.severity >= args.fail_on);
-    Ok(ExitCode::from(u8::from(failing)))
+    Ok(run)
 }
 
 /// The server runs in `{allowed}`, so a relative path to a file here (a script, a binary) is
