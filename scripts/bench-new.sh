@@ -40,7 +40,7 @@ rows=$work/rows.txt
 for i in $(seq 1 "$runs"); do
   for d in with without; do
     printf '%s ' "$d" >> "$rows"
-    python3 scripts/mcp_timing.py --tool echo --args '{"text":"hello"}' --calls 500 --runs 1 -- \
+    python3 scripts/mcp_timing.py --tool echo --args '{"text":"hello"}' --calls "${CALLS:-1000}" --runs 1 -- \
       "$CARGO_TARGET_DIR/release/$d" --config "$work/$d/bench.toml" >> "$rows"
   done
 done
