@@ -45,3 +45,19 @@ for i in $(seq 1 "$runs"); do
   done
 done
 python3 scripts/mcp_timing.py --summarize "$rows"
+
+# Instruction counts do not depend on machine load: the server's instructions per call, from
+# the difference between a 1200-call and a 200-call run under callgrind (start-up cancels out).
+if command -v valgrind >/dev/null; then
+  echo "== instructions per call (callgrind, server side)"
+  for d in with without; do
+    for n in 200 1200; do
+      python3 scripts/mcp_timing.py --tool echo --args '{"text":"hello"}' --calls "$n" --runs 1 -- \
+        valgrind --tool=callgrind --callgrind-out-file="$work/cg.$d.$n" \
+        "$CARGO_TARGET_DIR/release/$d" --config "$work/$d/bench.toml" >/dev/null 2>&1
+    done
+    a=$(grep -m1 '^summary:' "$work/cg.$d.1200" | cut -d' ' -f2)
+    b=$(grep -m1 '^summary:' "$work/cg.$d.200" | cut -d' ' -f2)
+    echo "$d $(( (a - b) / 1000 )) instructions per call"
+  done
+fi

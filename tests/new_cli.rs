@@ -238,7 +238,7 @@ fn failure_midway_leaves_nothing_behind() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert_eq!(leftovers(dir.path()), [t.clone()]);
+    assert_eq!(leftovers(dir.path()), std::slice::from_ref(&t));
 
     // A git failure after every file is staged also leaves nothing.
     fs::remove_file(t.join("extras.hbs")).unwrap();

@@ -110,10 +110,14 @@ impl Template {
             .get_dir(name)
             .filter(|d| d.get_file(d.path().join(MANIFEST)).is_some())
             .with_context(|| {
-                format!(
-                    "no built-in template `{name}`: choose one of {}",
-                    builtin_names().join(", ")
-                )
+                let choices: Vec<String> = builtin_names()
+                    .into_iter()
+                    .map(|n| match Template::builtin(n) {
+                        Ok(t) => format!("{n} ({})", t.manifest.description),
+                        Err(_) => n.to_string(),
+                    })
+                    .collect();
+                format!("no built-in template `{name}`: choose one of {}", choices.join(", "))
             })?;
         let text = dir
             .get_file(dir.path().join(MANIFEST))
