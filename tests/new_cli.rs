@@ -467,7 +467,7 @@ fn unknown_template_names_the_choices() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("secure, workshop"),
+        stderr(&out).contains("secure (") && stderr(&out).contains("workshop ("),
         "{}",
         stderr(&out)
     );
