@@ -1,0 +1,267 @@
+//! unvalidated-config: config structs that accept unknown keys, unbounded numbers, and
+//! dangerous switches that default to on.
+
+use std::collections::BTreeSet;
+
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+
+use super::common::{Analysis, at, finding, line_start};
+use crate::check::analysis::index::{Index, StructInfo};
+use crate::check::analysis::syntax::{compact, inner_type_name};
+use crate::check::model::Context;
+use crate::finding::{Finding, Severity};
+
+const ID: &str = "unvalidated-config";
+
+const DESERIALIZERS: &[&str] = &[
+    "toml::from_str", "toml::de::from_str", "serde_json::from_str", "serde_json::from_slice", "serde_json::from_reader",
+    "serde_yaml::from_str", "serde_yaml::from_reader", "serde_yml::from_str", "envy::from_env", "ron::from_str",
+];
+
+/// Struct names deserialised from config text, with the structs nested in them.
+fn config_structs<'a>(index: &'a Index<'a>, params: &BTreeSet<String>) -> Vec<&'a StructInfo<'a>> {
+    let mut names = BTreeSet::new();
+    for f in &index.fns {
+        let mut v = Deser { found: Vec::new() };
+        v.visit_block(f.block);
+        for (turbofish, local_ty) in v.found {
+            if let Some(t) = turbofish.or(local_ty) {
+                names.insert(t);
+            } else if let syn::ReturnType::Type(_, ty) = &f.sig.output {
+                names.extend(type_idents(ty));
+            }
+        }
+    }
+    // Nested crate structs are part of the same file format.
+    let mut queue: Vec<String> = names.iter().cloned().collect();
+    while let Some(n) = queue.pop() {
+        if let Some(s) = index.struct_named(&n) {
+            for field in &s.item.fields {
+                for t in type_idents(&field.ty) {
+                    if index.struct_named(&t).is_some() && names.insert(t.clone()) {
+                        queue.push(t);
+                    }
+                }
+            }
+        }
+    }
+    names.iter().filter(|n| !params.contains(*n)).filter_map(|n| index.struct_named(n)).collect()
+}
+
+fn type_idents(ty: &syn::Type) -> Vec<String> {
+    let mut v = TypeIdents(Vec::new());
+    v.visit_type(ty);
+    v.0
+}
+
+struct TypeIdents(Vec<String>);
+
+impl<'ast> Visit<'ast> for TypeIdents {
+    fn visit_path_segment(&mut self, s: &'ast syn::PathSegment) {
+        self.0.push(s.ident.to_string());
+        syn::visit::visit_path_segment(self, s);
+    }
+}
+
+/// Deserialiser calls: `(turbofish type, type of the enclosing let)`.
+struct Deser {
+    found: Vec<(Option<String>, Option<String>)>,
+}
+
+impl<'ast> Visit<'ast> for Deser {
+    fn visit_local(&mut self, l: &'ast syn::Local) {
+        if let (syn::Pat::Type(pt), Some(init)) = (&l.pat, &l.init)
+            && DESERIALIZERS.iter().any(|d| compact(&init.expr).contains(&format!("{d}("))) {
+                self.found.push((None, inner_type_name(&pt.ty)));
+                return;
+            }
+        syn::visit::visit_local(self, l);
+    }
+
+    fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        if let syn::Expr::Path(p) = &*c.func {
+            let text = crate::check::analysis::syntax::path_text(&p.path);
+            if DESERIALIZERS.contains(&text.as_str()) {
+                let turbofish = p.path.segments.last().and_then(|s| match &s.arguments {
+                    syn::PathArguments::AngleBracketed(a) => a.args.iter().find_map(|g| match g {
+                        syn::GenericArgument::Type(t) => inner_type_name(t),
+                        _ => None,
+                    }),
+                    _ => None,
+                });
+                self.found.push((turbofish, None));
+            }
+        }
+        syn::visit::visit_expr_call(self, c);
+    }
+}
+
+fn serde_args(attrs: &[syn::Attribute]) -> String {
+    attrs.iter().filter(|a| a.path().is_ident("serde")).map(compact).collect()
+}
+
+fn bounded(field: &syn::Field) -> bool {
+    field.attrs.iter().any(|a| {
+        let t = compact(a);
+        (a.path().is_ident("garde") || a.path().is_ident("validate") || a.path().is_ident("schemars"))
+            && (t.contains("range") || t.contains("custom") || t.contains("length"))
+            || a.path().is_ident("serde") && t.contains("deserialize_with")
+    })
+}
+
+fn is_number(ty: &syn::Type) -> bool {
+    inner_type_name(ty).is_some_and(|t| {
+        matches!(t.as_str(), "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "f32" | "f64")
+    })
+}
+
+fn is_dangerous_switch(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.contains("dangerous") || n.contains("unsafe") || n.contains("insecure") || n.starts_with("allow_") || n.starts_with("disable_auth")
+        || n.starts_with("skip_") || n.starts_with("enable_write") || n.starts_with("enable_delete") || n.starts_with("enable_exec")
+}
+
+/// Config structs without `deny_unknown_fields`, numeric fields without bounds.
+pub fn config_structs_validated(ctx: &Context) -> Vec<Finding> {
+    let a = Analysis::new(ctx);
+    let params: BTreeSet<String> = a.tools.iter().filter_map(|t| t.param_type.clone()).collect();
+    let validates = ctx.sources.iter().any(|s| s.text.contains(".validate("));
+    let mut out = Vec::new();
+    for s in config_structs(&a.index, &params) {
+        let name = s.item.ident.to_string();
+        let first = s.item.attrs.first().map(|at| at.span()).unwrap_or(s.item.ident.span());
+        if !serde_args(&s.item.attrs).contains("deny_unknown_fields") {
+            out.push(finding(
+                ID,
+                Severity::Warn,
+                format!("config struct `{name}` accepts unknown keys: a misspelled setting is silently ignored"),
+                at(&s.file.path, first),
+                "add `#[serde(deny_unknown_fields)]`",
+            ));
+        }
+        let loose: Vec<&syn::Field> = s.item.fields.iter().filter(|f| is_number(&f.ty) && !bounded(f)).collect();
+        if let Some(f) = loose.first() {
+            let names: Vec<String> = loose.iter().filter_map(|f| f.ident.as_ref().map(|i| format!("`{i}`"))).collect();
+            out.push(finding(
+                ID,
+                Severity::Warn,
+                format!("numeric config fields of `{name}` have no bounds: {}", names.join(", ")),
+                at(&s.file.path, f.ident.as_ref().map(|i| i.span()).unwrap_or(f.ty.span())),
+                "bound them with `#[garde(range(min = .., max = ..))]` and call `validate()` after parsing",
+            ));
+        } else if s.item.fields.iter().any(bounded) && !validates {
+            out.push(finding(
+                ID,
+                Severity::Warn,
+                format!("config struct `{name}` declares bounds but nothing calls `validate()`"),
+                at(&s.file.path, s.item.ident.span()),
+                "call `config.validate()` right after parsing and stop start-up on error",
+            ));
+        }
+    }
+    out
+}
+
+/// Dangerous switches (`enable_dangerous_operations`, `allow_*`) that default to true.
+pub fn dangerous_defaults(ctx: &Context) -> Vec<Finding> {
+    let a = Analysis::new(ctx);
+    let mut out = Vec::new();
+    for (imp, file) in &a.index.default_impls {
+        let mut v = TrueFields(Vec::new());
+        v.visit_item_impl(imp);
+        for (name, span) in v.0 {
+            out.push(finding(
+                ID,
+                Severity::Warn,
+                format!("dangerous switch `{name}` defaults to true"),
+                at(&file.path, span),
+                "default dangerous switches to false so they must be turned on deliberately",
+            ));
+        }
+    }
+    // `#[serde(default = "yes")]` on a dangerous bool whose default function returns true.
+    for s in &a.index.structs {
+        for field in &s.item.fields {
+            let Some(name) = field.ident.as_ref().map(ToString::to_string) else { continue };
+            if !is_dangerous_switch(&name) {
+                continue;
+            }
+            let serde = serde_args(&field.attrs);
+            let Some(func) = serde.split("default=\"").nth(1).and_then(|r| r.split('"').next()) else { continue };
+            let returns_true = a.index.fns.iter().any(|f| f.name == func && compact(f.block).trim_matches(['{', '}']) == "true");
+            if returns_true {
+                out.push(finding(
+                    ID,
+                    Severity::Warn,
+                    format!("dangerous switch `{name}` defaults to true"),
+                    at(&s.file.path, field.ident.as_ref().map(|i| i.span()).unwrap_or(field.ty.span())),
+                    "default dangerous switches to false so they must be turned on deliberately",
+                ));
+            }
+        }
+    }
+    out
+}
+
+struct TrueFields(Vec<(String, proc_macro2::Span)>);
+
+impl<'ast> Visit<'ast> for TrueFields {
+    fn visit_field_value(&mut self, fv: &'ast syn::FieldValue) {
+        if let syn::Member::Named(n) = &fv.member {
+            let is_true = matches!(&fv.expr, syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(b), .. }) if b.value);
+            if is_true && is_dangerous_switch(&n.to_string()) {
+                self.0.push((n.to_string(), n.span()));
+            }
+        }
+        syn::visit::visit_field_value(self, fv);
+    }
+}
+
+/// Keys in TOML config files that match no field of a config struct that accepts unknown
+/// keys: the setting is silently ignored.
+pub fn unknown_config_keys(ctx: &Context) -> Vec<Finding> {
+    let a = Analysis::new(ctx);
+    let params: BTreeSet<String> = a.tools.iter().filter_map(|t| t.param_type.clone()).collect();
+    let structs = config_structs(&a.index, &params);
+    let lenient: Vec<&&StructInfo<'_>> = structs.iter().filter(|s| !serde_args(&s.item.attrs).contains("deny_unknown_fields")).collect();
+    if lenient.is_empty() {
+        return Vec::new();
+    }
+    let known: BTreeSet<String> = structs
+        .iter()
+        .flat_map(|s| s.item.fields.iter())
+        .filter_map(|f| {
+            let rename = serde_args(&f.attrs).split("rename=\"").nth(1).and_then(|r| r.split('"').next()).map(String::from);
+            rename.or_else(|| f.ident.as_ref().map(ToString::to_string))
+        })
+        .collect();
+    let mut out = Vec::new();
+    for file in &ctx.data_files {
+        let name = file.path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if file.path.extension().is_none_or(|e| e != "toml") || name == "Cargo.toml" || name.starts_with("deny") || name.starts_with("rustfmt")
+            || name.starts_with("clippy") || file.path.components().any(|c| c.as_os_str() == ".cargo" || c.as_os_str() == "checklist")
+        {
+            continue;
+        }
+        for (n, line) in file.text.lines().enumerate() {
+            let t = line.trim();
+            if t.starts_with('#') || t.starts_with('[') {
+                continue;
+            }
+            let Some((key, _)) = t.split_once('=') else { continue };
+            let key = key.trim().trim_matches('"');
+            if key.is_empty() || key.contains('.') || known.contains(key) {
+                continue;
+            }
+            out.push(finding(
+                ID,
+                Severity::Warn,
+                format!("key `{key}` in {} matches no config field; `{}` accepts unknown keys, so it is silently ignored", file.path.display(), lenient[0].item.ident),
+                line_start(&file.path, n + 1),
+                "fix the key, and add `#[serde(deny_unknown_fields)]` so typos stop start-up",
+            ));
+        }
+    }
+    out
+}

@@ -1,0 +1,138 @@
+//! Every rule over every fixture in `tests/fixtures/<id>/{fail,pass}`, snapshot-tested, plus
+//! meta-tests tying rules, fixtures and checklist IDs together.
+
+use std::path::{Path, PathBuf};
+
+use super::{rules, run_all};
+use crate::check::model::{Context, Package};
+use crate::finding::Finding;
+
+/// Every checklist ID (from the developers' guide).
+const IDS: &[&str] = &[
+    "unvalidated-input", "missing-rate-limit", "excessive-privilege", "unsanitised-output", "missing-audit-log",
+    "vague-tool-description", "missing-confirmation", "missing-timeout", "path-traversal", "command-injection",
+    "sql-injection", "information-disclosure", "hardcoded-secret", "unvalidated-config", "stdout-pollution",
+    "tool-poisoning", "misleading-annotation", "http-exposure", "missing-lockfile", "unsafe-not-forbidden",
+    "protocol-violation", "hidden-tool", "crash-or-hang",
+];
+
+/// Items only the probe can judge.
+const PROBE_ONLY: &[&str] = &["protocol-violation", "hidden-tool", "crash-or-hang"];
+
+fn fixtures_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn walk(dir: &Path, root: &Path, out: &mut Vec<(PathBuf, String)>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            walk(&path, root, out);
+        } else if let Ok(text) = std::fs::read_to_string(&path) {
+            out.push((path.strip_prefix(root).unwrap().to_path_buf(), text));
+        }
+    }
+}
+
+/// A fixture folder as the loader would see it: one package from its Cargo.toml.
+pub fn load(dir: &Path) -> Context {
+    let mut files = Vec::new();
+    walk(dir, dir, &mut files);
+    let manifest = files.iter().find(|(p, _)| p == Path::new("Cargo.toml")).map(|(_, t)| t.clone()).unwrap_or_default();
+    let name = manifest
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|t| t.get("package")?.get("name")?.as_str().map(String::from))
+        .unwrap_or_else(|| "fixture".into());
+    let package = Package {
+        name,
+        manifest_path: "Cargo.toml".into(),
+        manifest_text: manifest,
+        is_binary: files.iter().any(|(p, _)| p == Path::new("src/main.rs")),
+        has_lockfile: files.iter().any(|(p, _)| p == Path::new("Cargo.lock")),
+        metadata: serde_json::Value::Null,
+    };
+    Context::from_files(dir, package, files)
+}
+
+fn render(findings: &[Finding]) -> String {
+    findings
+        .iter()
+        .map(|f| {
+            let at = f.location.as_ref().map(|l| format!("{}:{}:{}", l.file.display(), l.line, l.column)).unwrap_or_default();
+            format!("{} {:?} {} {} {}", f.id, f.severity, at, f.tool.as_deref().unwrap_or("-"), f.message)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn fixture_dirs() -> Vec<(String, String, PathBuf)> {
+    let mut out = Vec::new();
+    let Ok(items) = std::fs::read_dir(fixtures_root()) else { return out };
+    for item in items.flatten() {
+        let id = item.file_name().to_string_lossy().into_owned();
+        for kind in ["fail", "pass"] {
+            let dir = item.path().join(kind);
+            if dir.is_dir() {
+                out.push((id.clone(), kind.to_string(), dir));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn every_rule_over_every_fixture() {
+    let mut problems = Vec::new();
+    for (id, kind, dir) in fixture_dirs() {
+        let findings = run_all(&load(&dir));
+        let own = findings.iter().filter(|f| f.id == id).count();
+        if kind == "fail" && own == 0 {
+            problems.push(format!("{id}/fail yields no `{id}` finding"));
+        }
+        if kind == "pass" && own > 0 {
+            problems.push(format!("{id}/pass yields `{id}` findings:\n{}", render(&findings)));
+        }
+        insta::assert_snapshot!(format!("{id}-{kind}"), render(&findings));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn every_rule_serves_a_known_item_and_every_item_has_rules_and_fixtures() {
+    let rules = rules();
+    for rule in &rules {
+        assert!(IDS.contains(&rule.item), "rule `{}` serves unknown item `{}`", rule.name, rule.item);
+    }
+    let mut names: Vec<&str> = rules.iter().map(|r| r.name).collect();
+    names.sort_unstable();
+    let before = names.len();
+    names.dedup();
+    assert_eq!(before, names.len(), "rule names are unique");
+    for id in IDS.iter().filter(|id| !PROBE_ONLY.contains(id)) {
+        assert!(rules.iter().any(|r| r.item == *id), "no rule for `{id}`");
+        for kind in ["fail", "pass"] {
+            assert!(fixtures_root().join(id).join(kind).is_dir(), "no fixture tests/fixtures/{id}/{kind}");
+        }
+    }
+}
+
+/// Prints the findings for any project folder: `MCP_SECURE_SCAN=<dir> cargo test scan_dir -- --ignored --nocapture`.
+#[test]
+#[ignore = "manual tool for trying the rules on a project"]
+fn scan_dir() {
+    let Ok(dir) = std::env::var("MCP_SECURE_SCAN") else { return };
+    let ctx = load(Path::new(&dir));
+    for note in &ctx.notes {
+        eprintln!("note: {}: {}", note.path.display(), note.message);
+    }
+    if std::env::var("MCP_SECURE_FLOWS").is_ok() {
+        let a = super::common::Analysis::new(&ctx);
+        for f in &a.flows {
+            eprintln!("flow {} -> {} {:?}", f.tool.name, a.index.fns[f.func].name, f.taint.vars);
+        }
+    }
+    eprintln!("{}", render(&run_all(&ctx)));
+}

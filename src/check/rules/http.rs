@@ -1,0 +1,116 @@
+//! http-exposure: an HTTP MCP transport bound beyond loopback, without Origin validation,
+//! or without authentication.
+
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+
+use super::common::{at, finding, line_start};
+use crate::check::analysis::index::dependency;
+use crate::check::analysis::syntax::{call_path, compact, is_test_item};
+use crate::check::model::Context;
+use crate::finding::{Finding, Severity};
+
+const ID: &str = "http-exposure";
+
+/// True when the crate serves MCP over HTTP (streamable HTTP or SSE).
+fn http_server(ctx: &Context) -> bool {
+    let by_feature = ctx.packages.iter().any(|p| {
+        dependency(&p.manifest_text, "rmcp").is_some_and(|f| f.iter().any(|f| f.contains("streamable-http-server") || f.contains("sse-server")))
+    });
+    by_feature || ctx.sources.iter().any(|s| s.text.contains("StreamableHttpService") || s.text.contains("SseServer"))
+}
+
+/// Binding to every interface (`0.0.0.0`, `[::]`, `UNSPECIFIED`).
+pub fn wildcard_bind(ctx: &Context) -> Vec<Finding> {
+    if !http_server(ctx) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for file in crate::check::analysis::index::shipped(ctx).into_iter() {
+        let mut v = Wildcard { found: Vec::new() };
+        v.visit_file(&file.ast);
+        for span in v.found {
+            out.push(finding(
+                ID,
+                Severity::Warn,
+                "the HTTP MCP server binds to every network interface".into(),
+                at(&file.path, span),
+                "bind to 127.0.0.1 by default and make wider binding an explicit, authenticated choice",
+            ));
+        }
+    }
+    out
+}
+
+struct Wildcard {
+    found: Vec<proc_macro2::Span>,
+}
+
+impl<'ast> Visit<'ast> for Wildcard {
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        if !is_test_item(&m.attrs) {
+            syn::visit::visit_item_mod(self, m);
+        }
+    }
+
+    fn visit_lit_str(&mut self, s: &'ast syn::LitStr) {
+        let v = s.value();
+        if v.starts_with("0.0.0.0") || v.starts_with("[::]") || v == "::" {
+            self.found.push(s.span());
+        }
+    }
+
+    fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+        let t = crate::check::analysis::syntax::path_text(&p.path);
+        if t.ends_with("Ipv4Addr::UNSPECIFIED") || t.ends_with("Ipv6Addr::UNSPECIFIED") {
+            self.found.push(p.span());
+        }
+    }
+
+    fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        if call_path(c).is_some_and(|p| p.ends_with("SocketAddr::from")) && c.args.first().is_some_and(|a| compact(a).starts_with("([0,0,0,0]")) {
+            self.found.push(c.span());
+        }
+        syn::visit::visit_expr_call(self, c);
+    }
+
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        for e in crate::check::analysis::syntax::macro_exprs(mac) {
+            self.visit_expr(&e);
+        }
+    }
+}
+
+/// No sign of Origin validation or of authentication anywhere in the HTTP server's code.
+pub fn origin_and_auth(ctx: &Context) -> Vec<Finding> {
+    if !http_server(ctx) {
+        return Vec::new();
+    }
+    let shipped: Vec<_> = crate::check::analysis::index::shipped(ctx).into_iter().collect();
+    let Some((file, line)) = shipped.iter().find_map(|f| {
+        f.text.lines().position(|l| l.contains("StreamableHttpService") || l.contains("SseServer")).map(|n| (f, n + 1))
+    }) else {
+        return Vec::new();
+    };
+    let all: String = shipped.iter().map(|f| f.text.to_ascii_lowercase()).collect();
+    let mut out = Vec::new();
+    if !all.contains("origin") {
+        out.push(finding(
+            ID,
+            Severity::Warn,
+            "the HTTP MCP server never checks the `Origin` header: a web page can reach it through DNS rebinding".into(),
+            line_start(&file.path, line),
+            "refuse requests whose `Origin` is not in an allow-list",
+        ));
+    }
+    if !["authorization", "bearer", "auth_layer", "require_auth", "validaterequestheaderlayer", "oauth"].iter().any(|k| all.contains(k)) {
+        out.push(finding(
+            ID,
+            Severity::Warn,
+            "the HTTP MCP server authenticates no request".into(),
+            line_start(&file.path, line),
+            "require a bearer token or OAuth on every request (an auth middleware before the MCP service)",
+        ));
+    }
+    out
+}
