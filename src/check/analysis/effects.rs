@@ -35,11 +35,24 @@ pub struct Effect {
 }
 
 pub const SQL_METHODS: &[&str] = &[
-    "execute", "execute_batch", "query", "query_row", "query_map", "query_one", "query_opt", "prepare",
-    "prepare_cached", "fetch_one", "fetch_all", "fetch_optional", "simple_query", "batch_execute",
+    "execute",
+    "execute_batch",
+    "query",
+    "query_row",
+    "query_map",
+    "query_one",
+    "query_opt",
+    "prepare",
+    "prepare_cached",
+    "fetch_one",
+    "fetch_all",
+    "fetch_optional",
+    "simple_query",
+    "batch_execute",
 ];
 
-pub const SHELLS: &[&str] = &["sh", "bash", "zsh", "dash", "cmd", "cmd.exe", "powershell", "pwsh", "/bin/sh", "/bin/bash"];
+pub const SHELLS: &[&str] =
+    &["sh", "bash", "zsh", "dash", "cmd", "cmd.exe", "powershell", "pwsh", "/bin/sh", "/bin/bash"];
 
 /// True when the crate opens its database read-only somewhere.
 pub fn read_only_database(ctx: &Context) -> bool {
@@ -54,7 +67,9 @@ pub fn read_only_database(ctx: &Context) -> bool {
 /// Whether the SQL text writes.
 pub fn sql_writes(text: &str) -> bool {
     let t = text.trim_start().to_ascii_uppercase();
-    ["INSERT", "UPDATE", "DELETE", "DROP", "CREATE", "ALTER", "REPLACE", "ATTACH", "VACUUM"].iter().any(|k| t.starts_with(k))
+    ["INSERT", "UPDATE", "DELETE", "DROP", "CREATE", "ALTER", "REPLACE", "ATTACH", "VACUUM"]
+        .iter()
+        .any(|k| t.starts_with(k))
 }
 
 /// Effects of one body; `taint` marks caller-controlled values, `ro_db` a read-only database.
@@ -81,7 +96,9 @@ impl<'ast> Visit<'ast> for Effects<'_> {
             let fs = p.contains("fs::") || p.starts_with("File::") || p.contains("::File::");
             let kind = match last {
                 "remove_file" | "remove_dir" | "remove_dir_all" if fs => Some(Kind::Delete),
-                "write" | "create_dir" | "create_dir_all" | "rename" | "copy" | "create" | "hard_link" if fs => Some(Kind::Write),
+                "write" | "create_dir" | "create_dir_all" | "rename" | "copy" | "create" | "hard_link" if fs => {
+                    Some(Kind::Write)
+                }
                 "new" if p.ends_with("Command::new") => {
                     let shell = c.args.first().and_then(str_lit).is_some_and(|(s, _)| SHELLS.contains(&s.as_str()));
                     let chosen = !self.allow_listed && c.args.first().is_some_and(|a| self.taint.of(a).is_some());
@@ -99,7 +116,9 @@ impl<'ast> Visit<'ast> for Effects<'_> {
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
         let name = m.method.to_string();
         let kind = match name.as_str() {
-            "remove_file" | "remove_dir" | "remove_dir_all" | "remove_open_dir_all" if !m.args.is_empty() => Some(Kind::Delete),
+            "remove_file" | "remove_dir" | "remove_dir_all" | "remove_open_dir_all" if !m.args.is_empty() => {
+                Some(Kind::Delete)
+            }
             "create_dir" | "create_dir_all" | "rename" | "hard_link" if !m.args.is_empty() => Some(Kind::Write),
             // `Dir::write(path, contents)`; `io::Write::write` takes one argument.
             "write" if m.args.len() == 2 => Some(Kind::Write),

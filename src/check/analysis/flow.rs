@@ -54,7 +54,8 @@ impl<'ast> Visit<'ast> for Carrier<'_> {
                 }
             }
             syn::Expr::Match(m) => m.arms.iter().for_each(|a| self.visit_expr(&a.body)),
-            syn::Expr::MethodCall(m) if matches!(m.method.to_string().as_str(), "len" | "is_empty" | "is_some" | "is_none") => {}
+            syn::Expr::MethodCall(m)
+                if matches!(m.method.to_string().as_str(), "len" | "is_empty" | "is_some" | "is_none") => {}
             syn::Expr::Closure(_) => {}
             _ => {
                 for (name, field, _) in idents_in(e) {
@@ -79,7 +80,10 @@ pub struct Flow {
 
 /// The index of the function implementing `tool`.
 pub fn tool_fn(index: &Index<'_>, tool: &ToolInfo) -> Option<usize> {
-    index.fns.iter().position(|f| f.file.path == tool.location.file && f.sig.ident.span().start().line == tool.location.line)
+    index
+        .fns
+        .iter()
+        .position(|f| f.file.path == tool.location.file && f.sig.ident.span().start().line == tool.location.line)
 }
 
 /// Every function body each tool reaches, the tool's own first.
@@ -96,7 +100,15 @@ pub fn tool_flows(index: &Index<'_>, tools: &[ToolInfo]) -> Vec<Flow> {
     out
 }
 
-fn follow(index: &Index<'_>, tool: &ToolInfo, func: usize, initial: Taint, via: Vec<Label>, depth: usize, out: &mut Vec<Flow>) {
+fn follow(
+    index: &Index<'_>,
+    tool: &ToolInfo,
+    func: usize,
+    initial: Taint,
+    via: Vec<Label>,
+    depth: usize,
+    out: &mut Vec<Flow>,
+) {
     if out.iter().filter(|f| f.tool.name == tool.name).any(|f| f.func == func) || out.len() > 10_000 {
         return;
     }
@@ -114,7 +126,8 @@ fn follow(index: &Index<'_>, tool: &ToolInfo, func: usize, initial: Taint, via: 
             syn::Expr::MethodCall(m) => (m.args.iter().collect(), m.method.span()),
             _ => continue,
         };
-        let tainted: Vec<(usize, String)> = args.iter().enumerate().filter_map(|(i, a)| taint.of(a).map(|l| (i, l))).collect();
+        let tainted: Vec<(usize, String)> =
+            args.iter().enumerate().filter_map(|(i, a)| taint.of(a).map(|l| (i, l))).collect();
         if tainted.is_empty() {
             continue;
         }
@@ -204,9 +217,10 @@ impl<'ast> Visit<'ast> for Propagate<'_> {
             syn::Expr::Let(l) => self.bind(&l.pat, &l.expr),
             syn::Expr::Assign(a) => {
                 if let syn::Expr::Path(p) = &*a.left
-                    && let (Some(id), Some(label)) = (p.path.get_ident(), self.taint.of(&a.right)) {
-                        self.taint.vars.entry(id.to_string()).or_insert(label);
-                    }
+                    && let (Some(id), Some(label)) = (p.path.get_ident(), self.taint.of(&a.right))
+                {
+                    self.taint.vars.entry(id.to_string()).or_insert(label);
+                }
             }
             syn::Expr::MethodCall(m) => {
                 if let Some(label) = self.taint.of(&m.receiver) {

@@ -106,7 +106,8 @@ impl<'a> Index<'a> {
                 }),
                 syn::Item::Impl(imp) if !is_test_item(&imp.attrs) => {
                     let self_ty = super::syntax::inner_type_name(&imp.self_ty);
-                    let trait_name = imp.trait_.as_ref().and_then(|(_, p, _)| p.segments.last()).map(|s| s.ident.to_string());
+                    let trait_name =
+                        imp.trait_.as_ref().and_then(|(_, p, _)| p.segments.last()).map(|s| s.ident.to_string());
                     if trait_name.as_deref() == Some("Default") {
                         self.default_impls.push((imp, file));
                     }
@@ -154,7 +155,8 @@ impl<'a> Index<'a> {
                 let all: Vec<usize> =
                     (0..self.fns.len()).filter(|&i| self.fns[i].has_receiver && self.fns[i].name == name).collect();
                 if on_self {
-                    let same: Vec<usize> = all.iter().copied().filter(|&i| self.fns[i].self_ty == caller.self_ty).collect();
+                    let same: Vec<usize> =
+                        all.iter().copied().filter(|&i| self.fns[i].self_ty == caller.self_ty).collect();
                     if !same.is_empty() {
                         return same;
                     }
@@ -216,12 +218,12 @@ impl<'a> Index<'a> {
         let caller = &self.fns[i];
         let mut v = CallCollector { exprs: Vec::new() };
         v.visit_block(caller.block);
-        let mut out: Vec<usize> = v.exprs.iter().flat_map(|e| self.resolve_call(e, caller)).filter(|&j| j != i).collect();
+        let mut out: Vec<usize> =
+            v.exprs.iter().flat_map(|e| self.resolve_call(e, caller)).filter(|&j| j != i).collect();
         out.sort_unstable();
         out.dedup();
         out
     }
-
 }
 
 /// Calls, method calls, and paths passed as values (function references).

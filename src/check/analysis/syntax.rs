@@ -34,11 +34,7 @@ pub fn str_lit(expr: &syn::Expr) -> Option<(String, proc_macro2::Span)> {
         }
         syn::Expr::Call(c) if c.args.len() == 1 => {
             let p = call_path(c)?;
-            if p.ends_with("String::from") || p.ends_with("from") {
-                str_lit(&c.args[0])
-            } else {
-                None
-            }
+            if p.ends_with("String::from") || p.ends_with("from") { str_lit(&c.args[0]) } else { None }
         }
         _ => None,
     }
@@ -200,11 +196,12 @@ impl<'ast> Visit<'ast> for IdentCollector {
 
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
         if (is_format_macro(&macro_name(mac)) || is_log_macro(&macro_name(mac)))
-            && let Some((_, args)) = format_args(mac) {
-                for a in &args {
-                    self.visit_expr(&a.expr);
-                }
+            && let Some((_, args)) = format_args(mac)
+        {
+            for a in &args {
+                self.visit_expr(&a.expr);
             }
+        }
         for e in macro_exprs(mac) {
             self.visit_expr(&e);
         }
@@ -244,13 +241,14 @@ pub fn inner_type_name(ty: &syn::Type) -> Option<String> {
             let last = p.path.segments.last()?;
             let name = last.ident.to_string();
             if matches!(name.as_str(), "Arc" | "Rc" | "Box" | "Option" | "Mutex" | "RwLock" | "Vec")
-                && let syn::PathArguments::AngleBracketed(a) = &last.arguments {
-                    for arg in &a.args {
-                        if let syn::GenericArgument::Type(t) = arg {
-                            return inner_type_name(t);
-                        }
+                && let syn::PathArguments::AngleBracketed(a) = &last.arguments
+            {
+                for arg in &a.args {
+                    if let syn::GenericArgument::Type(t) = arg {
+                        return inner_type_name(t);
                     }
                 }
+            }
             Some(name)
         }
         syn::Type::Reference(r) => inner_type_name(&r.elem),
@@ -262,12 +260,28 @@ pub fn inner_type_name(ty: &syn::Type) -> Option<String> {
 /// Secret-like names: `api_key`, `TOKEN`, `db_password`...
 pub fn is_secret_name(name: &str) -> bool {
     let n = name.to_ascii_lowercase().replace('-', "_");
-    if n.ends_with("_name") || n.ends_with("_var") || n.ends_with("_env") || n.ends_with("_path") || n.ends_with("_file") {
+    if n.ends_with("_name")
+        || n.ends_with("_var")
+        || n.ends_with("_env")
+        || n.ends_with("_path")
+        || n.ends_with("_file")
+    {
         return false;
     }
-    ["api_key", "apikey", "token", "secret", "password", "passwd", "private_key", "access_key", "credential", "auth_key"]
-        .iter()
-        .any(|s| n.contains(s))
+    [
+        "api_key",
+        "apikey",
+        "token",
+        "secret",
+        "password",
+        "passwd",
+        "private_key",
+        "access_key",
+        "credential",
+        "auth_key",
+    ]
+    .iter()
+    .any(|s| n.contains(s))
         && !n.contains("max_token")
         && !n.contains("tokens_")
 }

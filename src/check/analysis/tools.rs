@@ -99,9 +99,10 @@ fn describe(file: &std::path::Path, sig: &syn::Signature, attr: &syn::Attribute)
             continue;
         }
         if let syn::PathArguments::AngleBracketed(a) = &last.arguments
-            && let Some(syn::GenericArgument::Type(ty)) = a.args.first() {
-                info.param_type = super::syntax::inner_type_name(ty);
-            }
+            && let Some(syn::GenericArgument::Type(ty)) = a.args.first()
+        {
+            info.param_type = super::syntax::inner_type_name(ty);
+        }
         info.param_binding = match &*t.pat {
             syn::Pat::TupleStruct(ts) => ts.elems.first().and_then(|p| super::syntax::pat_idents(p).into_iter().next()),
             syn::Pat::Ident(i) => Some(i.ident.to_string()),

@@ -20,7 +20,9 @@ struct Path {
 
 fn dispatch_paths(a: &Analysis<'_>) -> Vec<Path> {
     let handlers: Vec<usize> = (0..a.index.fns.len())
-        .filter(|&i| a.index.fns[i].name == "call_tool" && a.index.fns[i].trait_name.as_deref() == Some("ServerHandler"))
+        .filter(|&i| {
+            a.index.fns[i].name == "call_tool" && a.index.fns[i].trait_name.as_deref() == Some("ServerHandler")
+        })
         .collect();
     if !handlers.is_empty() {
         return handlers
@@ -41,7 +43,11 @@ fn dispatch_paths(a: &Analysis<'_>) -> Vec<Path> {
         .iter()
         .filter_map(|t| {
             let start = tool_fn(&a.index, t)?;
-            Some(Path { location: t.location.clone(), tool: Some(t.name.clone()), funcs: a.index.reachable(&[start], 4) })
+            Some(Path {
+                location: t.location.clone(),
+                tool: Some(t.name.clone()),
+                funcs: a.index.reachable(&[start], 4),
+            })
         })
         .collect()
 }
@@ -77,7 +83,9 @@ fn controls(a: &Analysis<'_>, funcs: &std::collections::BTreeSet<usize>) -> Cont
     for &i in funcs {
         let f = &a.index.fns[i];
         let text = compact(f.block).to_ascii_lowercase();
-        c.rate_limit |= ["governor", "ratelimiter", "rate_limit", "ratelimit", "limiter", "quota", "check_key"].iter().any(|k| text.contains(k));
+        c.rate_limit |= ["governor", "ratelimiter", "rate_limit", "ratelimit", "limiter", "quota", "check_key"]
+            .iter()
+            .any(|k| text.contains(k));
         c.redaction |= ["redact", "sanitiz", "sanitis", "scrub", "mask_secret"].iter().any(|k| text.contains(k));
         let mut v = Calls::default();
         v.visit_block(f.block);
@@ -95,7 +103,9 @@ struct Calls {
 
 impl<'ast> Visit<'ast> for Calls {
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
-        if call_path(c).is_some_and(|p| p.ends_with("timeout") || p.ends_with("timeout_at") || p.ends_with("TimeoutLayer::new")) {
+        if call_path(c)
+            .is_some_and(|p| p.ends_with("timeout") || p.ends_with("timeout_at") || p.ends_with("TimeoutLayer::new"))
+        {
             self.timeout = true;
         }
         syn::visit::visit_expr_call(self, c);
@@ -132,19 +142,43 @@ fn check(ctx: &Context, id: &str, has: fn(&Controls) -> bool, what: &str, help: 
 }
 
 pub fn rate_limit(ctx: &Context) -> Vec<Finding> {
-    check(ctx, "missing-rate-limit", |c| c.rate_limit, "rate limiter", "check a per-tool `governor` limiter in `call_tool` before dispatching")
+    check(
+        ctx,
+        "missing-rate-limit",
+        |c| c.rate_limit,
+        "rate limiter",
+        "check a per-tool `governor` limiter in `call_tool` before dispatching",
+    )
 }
 
 pub fn timeout(ctx: &Context) -> Vec<Finding> {
-    check(ctx, "missing-timeout", |c| c.timeout, "timeout", "wrap the dispatch in `tokio::time::timeout` (and kill child processes on drop)")
+    check(
+        ctx,
+        "missing-timeout",
+        |c| c.timeout,
+        "timeout",
+        "wrap the dispatch in `tokio::time::timeout` (and kill child processes on drop)",
+    )
 }
 
 pub fn audit_log(ctx: &Context) -> Vec<Finding> {
-    check(ctx, "missing-audit-log", |c| c.audit, "audit record", "log one record per call (tool, redacted arguments, outcome, duration) with `tracing` to stderr")
+    check(
+        ctx,
+        "missing-audit-log",
+        |c| c.audit,
+        "audit record",
+        "log one record per call (tool, redacted arguments, outcome, duration) with `tracing` to stderr",
+    )
 }
 
 pub fn redaction(ctx: &Context) -> Vec<Finding> {
-    check(ctx, "unsanitised-output", |c| c.redaction, "redaction of results", "redact configured secret values and sensitive keys from every result before it is returned")
+    check(
+        ctx,
+        "unsanitised-output",
+        |c| c.redaction,
+        "redaction of results",
+        "redact configured secret values and sensitive keys from every result before it is returned",
+    )
 }
 
 /// Tool output that includes the `Debug` form of a struct holding plain-text secrets.
@@ -160,7 +194,10 @@ pub fn secret_dump(ctx: &Context) -> Vec<Finding> {
             // `self.config` → the type of field `config` of the impl type.
             let ty = match &expr {
                 syn::Expr::Field(fe) if compact(&fe.base) == "self" => self_struct.and_then(|s| {
-                    s.item.fields.iter().find(|fl| fl.ident.as_ref().is_some_and(|id| *id == compact(&fe.member)))
+                    s.item
+                        .fields
+                        .iter()
+                        .find(|fl| fl.ident.as_ref().is_some_and(|id| *id == compact(&fe.member)))
                         .and_then(|fl| crate::check::analysis::syntax::inner_type_name(&fl.ty))
                 }),
                 syn::Expr::Path(p) if p.path.is_ident("self") => f.self_ty.clone(),
@@ -171,7 +208,9 @@ pub fn secret_dump(ctx: &Context) -> Vec<Finding> {
                 .item
                 .fields
                 .iter()
-                .filter(|fl| fl.ident.as_ref().is_some_and(|id| crate::check::analysis::syntax::is_secret_name(&id.to_string())))
+                .filter(|fl| {
+                    fl.ident.as_ref().is_some_and(|id| crate::check::analysis::syntax::is_secret_name(&id.to_string()))
+                })
                 .filter(|fl| !compact(&fl.ty).contains("Secret"))
                 .filter_map(|fl| fl.ident.as_ref().map(|i| format!("`{i}`")))
                 .collect();
@@ -181,7 +220,12 @@ pub fn secret_dump(ctx: &Context) -> Vec<Finding> {
             let mut fd = finding(
                 "unsanitised-output",
                 Severity::Fail,
-                format!("the debug form of `{}` ({}) is returned to the client and includes {}", compact(&expr), st.item.ident, secrets.join(", ")),
+                format!(
+                    "the debug form of `{}` ({}) is returned to the client and includes {}",
+                    compact(&expr),
+                    st.item.ident,
+                    secrets.join(", ")
+                ),
                 at(&f.file.path, span),
                 "return only the fields the client needs; hold secrets in `secrecy::SecretString`",
             );
@@ -199,18 +243,20 @@ struct Dumps {
 impl<'ast> Visit<'ast> for Dumps {
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
         if macro_name(mac) == "format"
-            && let Some((_, args)) = crate::check::analysis::syntax::format_args(mac) {
-                for arg in args.into_iter().filter(|a| a.debug) {
-                    self.found.push((mac.path.span(), strip_ref(arg.expr)));
-                }
+            && let Some((_, args)) = crate::check::analysis::syntax::format_args(mac)
+        {
+            for arg in args.into_iter().filter(|a| a.debug) {
+                self.found.push((mac.path.span(), strip_ref(arg.expr)));
             }
+        }
     }
 
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
         if call_path(c).is_some_and(|p| p.starts_with("serde_json::to_"))
-            && let Some(arg) = c.args.first() {
-                self.found.push((c.func.span(), strip_ref(arg.clone())));
-            }
+            && let Some(arg) = c.args.first()
+        {
+            self.found.push((c.func.span(), strip_ref(arg.clone())));
+        }
         syn::visit::visit_expr_call(self, c);
     }
 }

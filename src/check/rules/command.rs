@@ -66,7 +66,9 @@ pub fn program_and_options(ctx: &Context) -> Vec<Finding> {
         let flows: Vec<_> = a.flows.iter().filter(|f| f.tool.location == tool.location).collect();
         let texts: Vec<String> = flows.iter().map(|f| compact(a.index.fns[f.func].block)).collect();
         let dash_checked = texts.iter().any(|t| t.contains("starts_with('-')") || t.contains("starts_with(\"-\")"));
-        let allow_listed = texts.iter().any(|t| t.contains(".contains(") || t.contains("allowed") || t.contains("allow_list") || t.contains("match"));
+        let allow_listed = texts.iter().any(|t| {
+            t.contains(".contains(") || t.contains("allowed") || t.contains("allow_list") || t.contains("match")
+        });
         for flow in &flows {
             let func = &a.index.fns[flow.func];
             let text = compact(func.block);
@@ -119,17 +121,20 @@ impl<'ast> Visit<'ast> for Uses<'_> {
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
         if call_path(c).is_some_and(|p| p.ends_with("Command::new"))
             && let Some(arg) = c.args.first().filter(|a| str_lit(a).is_none())
-                && let Some(param) = self.taint.of(arg) {
-                    self.programs.push((arg.span(), param));
-                }
+            && let Some(param) = self.taint.of(arg)
+        {
+            self.programs.push((arg.span(), param));
+        }
         syn::visit::visit_expr_call(self, c);
     }
 
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
-        if (m.method == "arg" || m.method == "args") && m.args.len() == 1
-            && let Some(param) = self.taint.of(&m.args[0]) {
-                self.args.push((m.args[0].span(), param));
-            }
+        if (m.method == "arg" || m.method == "args")
+            && m.args.len() == 1
+            && let Some(param) = self.taint.of(&m.args[0])
+        {
+            self.args.push((m.args[0].span(), param));
+        }
         syn::visit::visit_expr_method_call(self, m);
     }
 }

@@ -15,8 +15,16 @@ use crate::finding::{Finding, Severity};
 const ID: &str = "unvalidated-config";
 
 const DESERIALIZERS: &[&str] = &[
-    "toml::from_str", "toml::de::from_str", "serde_json::from_str", "serde_json::from_slice", "serde_json::from_reader",
-    "serde_yaml::from_str", "serde_yaml::from_reader", "serde_yml::from_str", "envy::from_env", "ron::from_str",
+    "toml::from_str",
+    "toml::de::from_str",
+    "serde_json::from_str",
+    "serde_json::from_slice",
+    "serde_json::from_reader",
+    "serde_yaml::from_str",
+    "serde_yaml::from_reader",
+    "serde_yml::from_str",
+    "envy::from_env",
+    "ron::from_str",
 ];
 
 /// Struct names deserialised from config text, with the structs nested in them.
@@ -72,10 +80,11 @@ struct Deser {
 impl<'ast> Visit<'ast> for Deser {
     fn visit_local(&mut self, l: &'ast syn::Local) {
         if let (syn::Pat::Type(pt), Some(init)) = (&l.pat, &l.init)
-            && DESERIALIZERS.iter().any(|d| compact(&init.expr).contains(&format!("{d}("))) {
-                self.found.push((None, inner_type_name(&pt.ty)));
-                return;
-            }
+            && DESERIALIZERS.iter().any(|d| compact(&init.expr).contains(&format!("{d}(")))
+        {
+            self.found.push((None, inner_type_name(&pt.ty)));
+            return;
+        }
         syn::visit::visit_local(self, l);
     }
 
@@ -112,14 +121,36 @@ fn bounded(field: &syn::Field) -> bool {
 
 fn is_number(ty: &syn::Type) -> bool {
     inner_type_name(ty).is_some_and(|t| {
-        matches!(t.as_str(), "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "f32" | "f64")
+        matches!(
+            t.as_str(),
+            "u8" | "u16"
+                | "u32"
+                | "u64"
+                | "u128"
+                | "usize"
+                | "i8"
+                | "i16"
+                | "i32"
+                | "i64"
+                | "i128"
+                | "isize"
+                | "f32"
+                | "f64"
+        )
     })
 }
 
 fn is_dangerous_switch(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    n.contains("dangerous") || n.contains("unsafe") || n.contains("insecure") || n.starts_with("allow_") || n.starts_with("disable_auth")
-        || n.starts_with("skip_") || n.starts_with("enable_write") || n.starts_with("enable_delete") || n.starts_with("enable_exec")
+    n.contains("dangerous")
+        || n.contains("unsafe")
+        || n.contains("insecure")
+        || n.starts_with("allow_")
+        || n.starts_with("disable_auth")
+        || n.starts_with("skip_")
+        || n.starts_with("enable_write")
+        || n.starts_with("enable_delete")
+        || n.starts_with("enable_exec")
 }
 
 /// Config structs without `deny_unknown_fields`, numeric fields without bounds.
@@ -189,7 +220,8 @@ pub fn dangerous_defaults(ctx: &Context) -> Vec<Finding> {
             }
             let serde = serde_args(&field.attrs);
             let Some(func) = serde.split("default=\"").nth(1).and_then(|r| r.split('"').next()) else { continue };
-            let returns_true = a.index.fns.iter().any(|f| f.name == func && compact(f.block).trim_matches(['{', '}']) == "true");
+            let returns_true =
+                a.index.fns.iter().any(|f| f.name == func && compact(f.block).trim_matches(['{', '}']) == "true");
             if returns_true {
                 out.push(finding(
                     ID,
@@ -224,7 +256,8 @@ pub fn unknown_config_keys(ctx: &Context) -> Vec<Finding> {
     let a = Analysis::new(ctx);
     let params: BTreeSet<String> = a.tools.iter().filter_map(|t| t.param_type.clone()).collect();
     let structs = config_structs(&a.index, &params);
-    let lenient: Vec<&&StructInfo<'_>> = structs.iter().filter(|s| !serde_args(&s.item.attrs).contains("deny_unknown_fields")).collect();
+    let lenient: Vec<&&StructInfo<'_>> =
+        structs.iter().filter(|s| !serde_args(&s.item.attrs).contains("deny_unknown_fields")).collect();
     if lenient.is_empty() {
         return Vec::new();
     }
@@ -232,15 +265,20 @@ pub fn unknown_config_keys(ctx: &Context) -> Vec<Finding> {
         .iter()
         .flat_map(|s| s.item.fields.iter())
         .filter_map(|f| {
-            let rename = serde_args(&f.attrs).split("rename=\"").nth(1).and_then(|r| r.split('"').next()).map(String::from);
+            let rename =
+                serde_args(&f.attrs).split("rename=\"").nth(1).and_then(|r| r.split('"').next()).map(String::from);
             rename.or_else(|| f.ident.as_ref().map(ToString::to_string))
         })
         .collect();
     let mut out = Vec::new();
     for file in &ctx.data_files {
         let name = file.path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        if file.path.extension().is_none_or(|e| e != "toml") || name == "Cargo.toml" || name.starts_with("deny") || name.starts_with("rustfmt")
-            || name.starts_with("clippy") || file.path.components().any(|c| c.as_os_str() == ".cargo" || c.as_os_str() == "checklist")
+        if file.path.extension().is_none_or(|e| e != "toml")
+            || name == "Cargo.toml"
+            || name.starts_with("deny")
+            || name.starts_with("rustfmt")
+            || name.starts_with("clippy")
+            || file.path.components().any(|c| c.as_os_str() == ".cargo" || c.as_os_str() == "checklist")
         {
             continue;
         }
@@ -257,7 +295,11 @@ pub fn unknown_config_keys(ctx: &Context) -> Vec<Finding> {
             out.push(finding(
                 ID,
                 Severity::Warn,
-                format!("key `{key}` in {} matches no config field; `{}` accepts unknown keys, so it is silently ignored", file.path.display(), lenient[0].item.ident),
+                format!(
+                    "key `{key}` in {} matches no config field; `{}` accepts unknown keys, so it is silently ignored",
+                    file.path.display(),
+                    lenient[0].item.ident
+                ),
                 line_start(&file.path, n + 1),
                 "fix the key, and add `#[serde(deny_unknown_fields)]` so typos stop start-up",
             ));

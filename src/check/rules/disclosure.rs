@@ -16,7 +16,12 @@ const HELP: &str = "return a short generic message with a correlation id; keep t
 fn error_like(expr: &syn::Expr) -> bool {
     let t = compact(expr).to_ascii_lowercase();
     let last = t.rsplit(['.', ':']).next().unwrap_or(&t).trim_start_matches('&').to_string();
-    last == "e" || last == "err" || last == "error" || last.ends_with("_err") || last.ends_with("_error") || last == "source"
+    last == "e"
+        || last == "err"
+        || last == "error"
+        || last.ends_with("_err")
+        || last.ends_with("_error")
+        || last == "source"
 }
 
 /// Error detail in text built by functions a tool reaches.
@@ -47,17 +52,29 @@ impl<'ast> Visit<'ast> for Leaks {
             return;
         }
         if name == "format"
-            && let Some((_, args)) = format_args(mac) {
-                if let Some(arg) = args.iter().find(|a| a.debug && error_like(&a.expr)) {
-                    self.found.push((mac.path.span(), format!("`{{:?}}` of error `{}` is sent to the client", compact(&arg.expr))));
-                } else if let Some(arg) = args.iter().find(|a| compact(&a.expr).contains(".stderr")) {
-                    self.found.push((mac.path.span(), format!("a child process's stderr (`{}`) is sent to the client", compact(&arg.expr))));
-                } else if args.iter().any(|a| compact(&a.expr).ends_with(".display()")) && args.iter().any(|a| error_like(&a.expr)) {
-                    self.found.push((mac.path.span(), "an internal path and an error are sent to the client".into()));
-                }
+            && let Some((_, args)) = format_args(mac)
+        {
+            if let Some(arg) = args.iter().find(|a| a.debug && error_like(&a.expr)) {
+                self.found.push((
+                    mac.path.span(),
+                    format!("`{{:?}}` of error `{}` is sent to the client", compact(&arg.expr)),
+                ));
+            } else if let Some(arg) = args.iter().find(|a| compact(&a.expr).contains(".stderr")) {
+                self.found.push((
+                    mac.path.span(),
+                    format!("a child process's stderr (`{}`) is sent to the client", compact(&arg.expr)),
+                ));
+            } else if args.iter().any(|a| compact(&a.expr).ends_with(".display()"))
+                && args.iter().any(|a| error_like(&a.expr))
+            {
+                self.found.push((mac.path.span(), "an internal path and an error are sent to the client".into()));
             }
+        }
         if name == "env" && mac.tokens.to_string().contains("CARGO_MANIFEST_DIR") {
-            self.found.push((mac.path.span(), "`env!(\"CARGO_MANIFEST_DIR\")` puts the build machine's path in client-facing code".into()));
+            self.found.push((
+                mac.path.span(),
+                "`env!(\"CARGO_MANIFEST_DIR\")` puts the build machine's path in client-facing code".into(),
+            ));
         }
         for e in crate::check::analysis::syntax::macro_exprs(mac) {
             self.visit_expr(&e);
@@ -84,8 +101,10 @@ impl<'ast> Visit<'ast> for Leaks {
             let from_db = SQL_METHODS.iter().any(|s| recv.contains(&format!(".{s}(")));
             if let Some(syn::Expr::Closure(cl)) = m.args.first() {
                 let body = compact(&cl.body);
-                let names: Vec<String> = cl.inputs.iter().flat_map(crate::check::analysis::syntax::pat_idents).collect();
-                let used = crate::check::analysis::syntax::idents_in(&cl.body).iter().any(|(n, _, _)| names.contains(n));
+                let names: Vec<String> =
+                    cl.inputs.iter().flat_map(crate::check::analysis::syntax::pat_idents).collect();
+                let used =
+                    crate::check::analysis::syntax::idents_in(&cl.body).iter().any(|(n, _, _)| names.contains(n));
                 let shows = body.contains("to_string()") || body.contains("format!");
                 if from_db && used && shows && !body.contains("refus") && !body.contains("internal") {
                     self.found.push((m.method.span(), "the database's own error message is sent to the client".into()));

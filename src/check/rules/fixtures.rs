@@ -9,11 +9,29 @@ use crate::finding::Finding;
 
 /// Every checklist ID (from the developers' guide).
 const IDS: &[&str] = &[
-    "unvalidated-input", "missing-rate-limit", "excessive-privilege", "unsanitised-output", "missing-audit-log",
-    "vague-tool-description", "missing-confirmation", "missing-timeout", "path-traversal", "command-injection",
-    "sql-injection", "information-disclosure", "hardcoded-secret", "unvalidated-config", "stdout-pollution",
-    "tool-poisoning", "misleading-annotation", "http-exposure", "missing-lockfile", "unsafe-not-forbidden",
-    "protocol-violation", "hidden-tool", "crash-or-hang",
+    "unvalidated-input",
+    "missing-rate-limit",
+    "excessive-privilege",
+    "unsanitised-output",
+    "missing-audit-log",
+    "vague-tool-description",
+    "missing-confirmation",
+    "missing-timeout",
+    "path-traversal",
+    "command-injection",
+    "sql-injection",
+    "information-disclosure",
+    "hardcoded-secret",
+    "unvalidated-config",
+    "stdout-pollution",
+    "tool-poisoning",
+    "misleading-annotation",
+    "http-exposure",
+    "missing-lockfile",
+    "unsafe-not-forbidden",
+    "protocol-violation",
+    "hidden-tool",
+    "crash-or-hang",
 ];
 
 /// Items only the probe can judge.
@@ -60,7 +78,11 @@ fn render(findings: &[Finding]) -> String {
     findings
         .iter()
         .map(|f| {
-            let at = f.location.as_ref().map(|l| format!("{}:{}:{}", l.file.display(), l.line, l.column)).unwrap_or_default();
+            let at = f
+                .location
+                .as_ref()
+                .map(|l| format!("{}:{}:{}", l.file.display(), l.line, l.column))
+                .unwrap_or_default();
             format!("{} {:?} {} {} {}", f.id, f.severity, at, f.tool.as_deref().unwrap_or("-"), f.message)
         })
         .collect::<Vec<_>>()

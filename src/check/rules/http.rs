@@ -15,7 +15,8 @@ const ID: &str = "http-exposure";
 /// True when the crate serves MCP over HTTP (streamable HTTP or SSE).
 fn http_server(ctx: &Context) -> bool {
     let by_feature = ctx.packages.iter().any(|p| {
-        dependency(&p.manifest_text, "rmcp").is_some_and(|f| f.iter().any(|f| f.contains("streamable-http-server") || f.contains("sse-server")))
+        dependency(&p.manifest_text, "rmcp")
+            .is_some_and(|f| f.iter().any(|f| f.contains("streamable-http-server") || f.contains("sse-server")))
     });
     by_feature || ctx.sources.iter().any(|s| s.text.contains("StreamableHttpService") || s.text.contains("SseServer"))
 }
@@ -68,7 +69,9 @@ impl<'ast> Visit<'ast> for Wildcard {
     }
 
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
-        if call_path(c).is_some_and(|p| p.ends_with("SocketAddr::from")) && c.args.first().is_some_and(|a| compact(a).starts_with("([0,0,0,0]")) {
+        if call_path(c).is_some_and(|p| p.ends_with("SocketAddr::from"))
+            && c.args.first().is_some_and(|a| compact(a).starts_with("([0,0,0,0]"))
+        {
             self.found.push(c.span());
         }
         syn::visit::visit_expr_call(self, c);
@@ -98,12 +101,16 @@ pub fn origin_and_auth(ctx: &Context) -> Vec<Finding> {
         out.push(finding(
             ID,
             Severity::Warn,
-            "the HTTP MCP server never checks the `Origin` header: a web page can reach it through DNS rebinding".into(),
+            "the HTTP MCP server never checks the `Origin` header: a web page can reach it through DNS rebinding"
+                .into(),
             line_start(&file.path, line),
             "refuse requests whose `Origin` is not in an allow-list",
         ));
     }
-    if !["authorization", "bearer", "auth_layer", "require_auth", "validaterequestheaderlayer", "oauth"].iter().any(|k| all.contains(k)) {
+    if !["authorization", "bearer", "auth_layer", "require_auth", "validaterequestheaderlayer", "oauth"]
+        .iter()
+        .any(|k| all.contains(k))
+    {
         out.push(finding(
             ID,
             Severity::Warn,

@@ -50,7 +50,11 @@ pub fn rules() -> Vec<Rule> {
         Rule { item: "stdout-pollution", name: "fmt-init-stdout", run: stdout::fmt_init },
         Rule { item: "tool-poisoning", name: "hidden-instructions", run: tools_meta::tool_poisoning },
         Rule { item: "vague-tool-description", name: "tool-description", run: tools_meta::vague_description },
-        Rule { item: "missing-confirmation", name: "destructive-without-confirmation", run: tools_meta::missing_confirmation },
+        Rule {
+            item: "missing-confirmation",
+            name: "destructive-without-confirmation",
+            run: tools_meta::missing_confirmation,
+        },
         Rule { item: "misleading-annotation", name: "annotation-matches-code", run: tools_meta::misleading_annotation },
         Rule { item: "missing-rate-limit", name: "rate-limit-on-dispatch", run: choke_point::rate_limit },
         Rule { item: "missing-timeout", name: "timeout-on-dispatch", run: choke_point::timeout },

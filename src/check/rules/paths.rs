@@ -13,8 +13,21 @@ use crate::finding::{Finding, Severity};
 const ID: &str = "path-traversal";
 
 const FS_CALLS: &[&str] = &[
-    "read_to_string", "read", "write", "remove_file", "remove_dir", "remove_dir_all", "create_dir", "create_dir_all",
-    "read_dir", "copy", "rename", "metadata", "symlink_metadata", "read_link", "hard_link",
+    "read_to_string",
+    "read",
+    "write",
+    "remove_file",
+    "remove_dir",
+    "remove_dir_all",
+    "create_dir",
+    "create_dir_all",
+    "read_dir",
+    "copy",
+    "rename",
+    "metadata",
+    "symlink_metadata",
+    "read_link",
+    "hard_link",
 ];
 
 /// Is `p` a file-system call: `std::fs::read`, `tokio::fs::write`, `File::open`...
@@ -64,10 +77,15 @@ impl Prefix<'_> {
 impl<'ast> Visit<'ast> for Prefix<'_> {
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
         let method = m.method.to_string();
-        if method == "starts_with" && m.args.len() == 1 && str_lit(&m.args[0]).is_none() && !matches!(&m.args[0], syn::Expr::Lit(_)) {
+        if method == "starts_with"
+            && m.args.len() == 1
+            && str_lit(&m.args[0]).is_none()
+            && !matches!(&m.args[0], syn::Expr::Lit(_))
+        {
             let recv = compact(&m.receiver);
             let arg = compact(&m.args[0]);
-            let stringly = |t: &str| t.contains("to_string_lossy()") || t.contains(".to_str()") || t.contains(".display()");
+            let stringly =
+                |t: &str| t.contains("to_string_lossy()") || t.contains(".to_str()") || t.contains(".display()");
             if stringly(&recv) || stringly(&arg) {
                 self.found.push((
                     m.method.span(),
@@ -102,7 +120,9 @@ struct LetInit<'n> {
 
 impl<'ast> Visit<'ast> for LetInit<'_> {
     fn visit_local(&mut self, l: &'ast syn::Local) {
-        if let (Some(init), true) = (&l.init, crate::check::analysis::syntax::pat_idents(&l.pat).iter().any(|n| n == self.name)) {
+        if let (Some(init), true) =
+            (&l.init, crate::check::analysis::syntax::pat_idents(&l.pat).iter().any(|n| n == self.name))
+        {
             self.init = Some(compact(&init.expr));
         }
         syn::visit::visit_local(self, l);
@@ -118,7 +138,10 @@ pub fn unconfined_fs(ctx: &Context) -> Vec<Finding> {
         let flows: Vec<_> = a.flows.iter().filter(|f| f.tool.location == tool.location).collect();
         let confined = flows.iter().any(|f| {
             let text = compact(a.index.fns[f.func].block);
-            text.contains(".starts_with(") || text.contains("strip_prefix(") || text.contains("canonicalize") || text.contains("ParentDir")
+            text.contains(".starts_with(")
+                || text.contains("strip_prefix(")
+                || text.contains("canonicalize")
+                || text.contains("ParentDir")
         });
         if confined {
             continue;
@@ -131,11 +154,17 @@ pub fn unconfined_fs(ctx: &Context) -> Vec<Finding> {
                 let mut f = finding(
                     ID,
                     Severity::Fail,
-                    format!("parameter `{param}` of tool `{}` reaches `{sink}` without confinement to an allowed root", tool.name),
+                    format!(
+                        "parameter `{param}` of tool `{}` reaches `{sink}` without confinement to an allowed root",
+                        tool.name
+                    ),
                     at(&func.file.path, span),
                     "open files through a `cap_std::fs::Dir` for the allowed root, which refuses `..`, absolute paths and symlinks out",
                 );
-                f.labels.push(crate::finding::Label { location: tool.location.clone(), message: format!("tool `{}` takes `{param}` here", tool.name) });
+                f.labels.push(crate::finding::Label {
+                    location: tool.location.clone(),
+                    message: format!("tool `{}` takes `{param}` here", tool.name),
+                });
                 f.labels.extend(flow.via.iter().cloned());
                 f.tool = Some(tool.name.clone());
                 out.push(f);
@@ -153,17 +182,20 @@ struct Sinks<'t> {
 impl<'ast> Visit<'ast> for Sinks<'_> {
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
         if let Some(p) = call_path(c).filter(|p| fs_call(p))
-            && let Some(param) = c.args.first().and_then(|a| self.taint.of(a)) {
-                self.found.push((c.func.span(), p, param));
-            }
+            && let Some(param) = c.args.first().and_then(|a| self.taint.of(a))
+        {
+            self.found.push((c.func.span(), p, param));
+        }
         syn::visit::visit_expr_call(self, c);
     }
 
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
-        if m.method == "open" && compact(&m.receiver).contains("OpenOptions")
-            && let Some(param) = m.args.first().and_then(|a| self.taint.of(a)) {
-                self.found.push((m.method.span(), "OpenOptions::open".into(), param));
-            }
+        if m.method == "open"
+            && compact(&m.receiver).contains("OpenOptions")
+            && let Some(param) = m.args.first().and_then(|a| self.taint.of(a))
+        {
+            self.found.push((m.method.span(), "OpenOptions::open".into(), param));
+        }
         syn::visit::visit_expr_method_call(self, m);
     }
 }

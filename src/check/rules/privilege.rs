@@ -10,7 +10,8 @@ use crate::finding::{Finding, Severity};
 /// from the router.
 pub fn ungated_writes(ctx: &Context) -> Vec<Finding> {
     let a = Analysis::new(ctx);
-    let removes_routes = ctx.sources.iter().any(|s| s.text.contains("remove_route") || s.text.contains("disable_route"));
+    let removes_routes =
+        ctx.sources.iter().any(|s| s.text.contains("remove_route") || s.text.contains("disable_route"));
     if removes_routes {
         return Vec::new();
     }
@@ -20,7 +21,11 @@ pub fn ungated_writes(ctx: &Context) -> Vec<Finding> {
         let flows: Vec<_> = a.flows.iter().filter(|f| f.tool.location == tool.location).collect();
         let gated = flows.iter().any(|f| {
             let t = compact(a.index.fns[f.func].block).to_ascii_lowercase();
-            t.contains("enable_") || t.contains("allow_") || t.contains("dangerous") || t.contains("read_only") || t.contains("readonly")
+            t.contains("enable_")
+                || t.contains("allow_")
+                || t.contains("dangerous")
+                || t.contains("read_only")
+                || t.contains("readonly")
         });
         if gated {
             continue;
@@ -34,7 +39,11 @@ pub fn ungated_writes(ctx: &Context) -> Vec<Finding> {
         let mut fd = finding(
             "excessive-privilege",
             Severity::Warn,
-            format!("tool `{}` {} and is always available: no config switch turns it off", tool.name, effect.kind.verb()),
+            format!(
+                "tool `{}` {} and is always available: no config switch turns it off",
+                tool.name,
+                effect.kind.verb()
+            ),
             tool.attr_location.clone(),
             "expose tools that change things only when a config switch (off by default) enables them",
         );

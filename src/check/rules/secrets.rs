@@ -10,7 +10,8 @@ use crate::check::model::Context;
 use crate::finding::{Finding, Severity};
 
 const ID: &str = "hardcoded-secret";
-const HELP: &str = "read the secret from the environment at start-up, fail naming the missing variable, and rotate the exposed value";
+const HELP: &str =
+    "read the secret from the environment at start-up, fail naming the missing variable, and rotate the exposed value";
 
 /// The kind of a high-confidence token found in `text`.
 pub fn token_kind(text: &str) -> Option<&'static str> {
@@ -20,7 +21,9 @@ pub fn token_kind(text: &str) -> Option<&'static str> {
     let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'-';
     for (i, _) in text.char_indices() {
         let rest = &text[i..];
-        if (rest.starts_with("AKIA") || rest.starts_with("ASIA")) && run(i + 4, &|c| c.is_ascii_uppercase() || c.is_ascii_digit()) >= 16 {
+        if (rest.starts_with("AKIA") || rest.starts_with("ASIA"))
+            && run(i + 4, &|c| c.is_ascii_uppercase() || c.is_ascii_digit()) >= 16
+        {
             return Some("AWS access key id");
         }
         if ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"].iter().any(|p| rest.starts_with(p)) && run(i + 4, &alnum) >= 36 {
@@ -29,7 +32,8 @@ pub fn token_kind(text: &str) -> Option<&'static str> {
         if rest.starts_with("github_pat_") && run(i + 11, &|c| alnum(c) || c == b'_') >= 22 {
             return Some("GitHub fine-grained token");
         }
-        if ["xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-"].iter().any(|p| rest.starts_with(p)) && run(i + 5, &word) >= 10 {
+        if ["xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-"].iter().any(|p| rest.starts_with(p)) && run(i + 5, &word) >= 10
+        {
             return Some("Slack token");
         }
         if (rest.starts_with("sk_live_") || rest.starts_with("rk_live_")) && run(i + 8, &alnum) >= 16 {
@@ -49,7 +53,12 @@ pub fn token_kind(text: &str) -> Option<&'static str> {
             return Some("private key");
         }
         if rest.starts_with("eyJ") {
-            let parts: Vec<&str> = rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')).next().unwrap_or("").split('.').collect();
+            let parts: Vec<&str> = rest
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
+                .next()
+                .unwrap_or("")
+                .split('.')
+                .collect();
             if parts.len() == 3 && parts[1].starts_with("eyJ") && parts.iter().all(|p| p.len() >= 10) {
                 return Some("JSON Web Token");
             }
@@ -65,10 +74,13 @@ pub fn entropy(s: &str) -> f64 {
         *counts.entry(c).or_insert(0usize) += 1;
     }
     let n = s.chars().count() as f64;
-    counts.values().map(|&k| {
-        let p = k as f64 / n;
-        -p * p.log2()
-    }).sum()
+    counts
+        .values()
+        .map(|&k| {
+            let p = k as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
 }
 
 /// A literal that could be a real credential: long, no spaces, high entropy, not a name.
@@ -110,9 +122,11 @@ impl Source<'_> {
 
     fn named(&mut self, name: &str, value: &syn::Expr, span: proc_macro2::Span) {
         if let Some((text, lit_span)) = str_lit(value)
-            && is_secret_name(name) && (looks_secret(&text) || token_kind(&text).is_some()) {
-                self.report(span, lit_span, format!("`{name}` is assigned a literal credential"));
-            }
+            && is_secret_name(name)
+            && (looks_secret(&text) || token_kind(&text).is_some())
+        {
+            self.report(span, lit_span, format!("`{name}` is assigned a literal credential"));
+        }
     }
 }
 
@@ -165,7 +179,8 @@ impl<'ast> Visit<'ast> for Source<'_> {
                 });
                 if let Some((text, lit_span)) = fallback {
                     let var = recv.split('"').nth(1).unwrap_or("").to_string();
-                    if !text.is_empty() && (is_secret_name(&var) || token_kind(&text).is_some() || looks_secret(&text)) {
+                    if !text.is_empty() && (is_secret_name(&var) || token_kind(&text).is_some() || looks_secret(&text))
+                    {
                         self.report(
                             m.method.span(),
                             lit_span,
@@ -199,7 +214,8 @@ pub fn file_secrets(ctx: &Context) -> Vec<Finding> {
         if name == "Cargo.lock" || name.ends_with(".lock") || name == "package-lock.json" {
             continue;
         }
-        let is_env = name == ".env" || name.starts_with(".env.") && !name.ends_with(".example") && !name.ends_with(".sample");
+        let is_env =
+            name == ".env" || name.starts_with(".env.") && !name.ends_with(".example") && !name.ends_with(".sample");
         for (n, line) in file.text.lines().enumerate() {
             let trimmed = line.trim();
             if trimmed.starts_with('#') || trimmed.starts_with("//") || trimmed.is_empty() {
@@ -207,14 +223,20 @@ pub fn file_secrets(ctx: &Context) -> Vec<Finding> {
             }
             let Some((key, value)) = key_value(trimmed) else {
                 if let Some(kind) = token_kind(trimmed) {
-                    out.push(finding(ID, Severity::Fail, format!("{} contains a {kind}", file.path.display()), line_start(&file.path, n + 1), HELP));
+                    out.push(finding(
+                        ID,
+                        Severity::Fail,
+                        format!("{} contains a {kind}", file.path.display()),
+                        line_start(&file.path, n + 1),
+                        HELP,
+                    ));
                 }
                 continue;
             };
             let message = if let Some(kind) = token_kind(&value) {
                 format!("`{key}` in {} holds a {kind}", file.path.display())
             } else if is_env && !value.is_empty() && is_secret_name(&key) {
-                format!("committed {name} file sets `{key}` to a value", )
+                format!("committed {name} file sets `{key}` to a value",)
             } else if is_secret_name(&key) && looks_secret(&value) {
                 format!("`{key}` in {} holds a literal credential", file.path.display())
             } else {

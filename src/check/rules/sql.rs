@@ -15,16 +15,28 @@ const ID: &str = "sql-injection";
 const HELP: &str = "pass values as bound parameters (`?1`, `params![..]`), never in the SQL text";
 
 fn uses_sql(ctx: &Context) -> bool {
-    ["rusqlite", "sqlx", "postgres", "tokio-postgres", "mysql", "mysql_async", "diesel", "duckdb", "libsql"].iter().any(|k| depends_on(ctx, k))
+    ["rusqlite", "sqlx", "postgres", "tokio-postgres", "mysql", "mysql_async", "diesel", "duckdb", "libsql"]
+        .iter()
+        .any(|k| depends_on(ctx, k))
 }
 
 /// Text that starts like a SQL statement.
 fn looks_like_sql(text: &str) -> bool {
     let t = text.trim_start().to_ascii_uppercase();
-    let starts = ["SELECT ", "INSERT ", "UPDATE ", "DELETE ", "WITH ", "REPLACE ", "DROP ", "CREATE ", "ALTER ", "PRAGMA ", "ATTACH "]
-        .iter()
-        .any(|k| t.starts_with(k));
-    starts && (t.contains(" FROM ") || t.contains(" INTO ") || t.contains(" SET ") || t.contains(" WHERE ") || t.contains(" TABLE ") || t.starts_with("PRAGMA") || t.starts_with("ATTACH"))
+    let starts = [
+        "SELECT ", "INSERT ", "UPDATE ", "DELETE ", "WITH ", "REPLACE ", "DROP ", "CREATE ", "ALTER ", "PRAGMA ",
+        "ATTACH ",
+    ]
+    .iter()
+    .any(|k| t.starts_with(k));
+    starts
+        && (t.contains(" FROM ")
+            || t.contains(" INTO ")
+            || t.contains(" SET ")
+            || t.contains(" WHERE ")
+            || t.contains(" TABLE ")
+            || t.starts_with("PRAGMA")
+            || t.starts_with("ATTACH"))
 }
 
 /// `format!`, `+` and `push_str` that put non-constant values into SQL text.
@@ -61,23 +73,26 @@ struct Built {
 impl<'ast> Visit<'ast> for Built {
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
         if macro_name(mac) == "format"
-            && let Some((lit, args)) = format_args(mac) {
-                let values: Vec<syn::Expr> = args.into_iter().map(|a| a.expr).filter(|e| !is_constant(e)).collect();
-                if looks_like_sql(&lit.value()) && !values.is_empty() {
-                    self.found.push((mac.path.span(), values));
-                }
+            && let Some((lit, args)) = format_args(mac)
+        {
+            let values: Vec<syn::Expr> = args.into_iter().map(|a| a.expr).filter(|e| !is_constant(e)).collect();
+            if looks_like_sql(&lit.value()) && !values.is_empty() {
+                self.found.push((mac.path.span(), values));
             }
+        }
         for e in crate::check::analysis::syntax::macro_exprs(mac) {
             self.visit_expr(&e);
         }
     }
 
     fn visit_expr_binary(&mut self, b: &'ast syn::ExprBinary) {
-        if matches!(b.op, syn::BinOp::Add(_)) && !is_constant(&b.right)
+        if matches!(b.op, syn::BinOp::Add(_))
+            && !is_constant(&b.right)
             && let Some((text, span)) = leftmost_literal(&b.left)
-                && looks_like_sql(&text) {
-                    self.found.push((span, vec![(*b.right).clone()]));
-                }
+            && looks_like_sql(&text)
+        {
+            self.found.push((span, vec![(*b.right).clone()]));
+        }
         syn::visit::visit_expr_binary(self, b);
     }
 
@@ -145,7 +160,8 @@ fn split_statements(a: &Analysis<'_>) -> Vec<Finding> {
             let mut calls = Calls { var: &var, found: Vec::new() };
             calls.visit_block(&body);
             for (span, expr) in calls.found {
-                let direct = matches!(&expr, syn::Expr::MethodCall(m) if SQL_METHODS.contains(&m.method.to_string().as_str()));
+                let direct =
+                    matches!(&expr, syn::Expr::MethodCall(m) if SQL_METHODS.contains(&m.method.to_string().as_str()));
                 let via = a.index.resolve_call(&expr, f).iter().any(|&j| {
                     let t = compact(a.index.fns[j].block);
                     SQL_METHODS.iter().any(|m| t.contains(&format!(".{m}(")))
@@ -154,7 +170,9 @@ fn split_statements(a: &Analysis<'_>) -> Vec<Finding> {
                     let mut fd = finding(
                         ID,
                         Severity::Fail,
-                        format!("each `;`-separated statement of the SQL text is run (`{var}`): stacked statements escape any check on the first"),
+                        format!(
+                            "each `;`-separated statement of the SQL text is run (`{var}`): stacked statements escape any check on the first"
+                        ),
                         at(&f.file.path, span),
                         "accept exactly one statement (rusqlite `prepare` refuses a tail) on a read-only connection",
                     );
@@ -175,9 +193,10 @@ impl<'ast> Visit<'ast> for Split {
     fn visit_expr_for_loop(&mut self, l: &'ast syn::ExprForLoop) {
         let it = compact(&l.expr);
         if (it.contains(".split(';')") || it.contains(".split(\";\")"))
-            && let Some(var) = crate::check::analysis::syntax::pat_idents(&l.pat).into_iter().next() {
-                self.loops.push((var, l.body.clone()));
-            }
+            && let Some(var) = crate::check::analysis::syntax::pat_idents(&l.pat).into_iter().next()
+        {
+            self.loops.push((var, l.body.clone()));
+        }
         syn::visit::visit_expr_for_loop(self, l);
     }
 }

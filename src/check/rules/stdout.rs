@@ -27,7 +27,7 @@ pub fn stdout_writes(ctx: &Context) -> Vec<Finding> {
         return Vec::new();
     }
     let mut out = Vec::new();
-    for file in crate::check::analysis::index::shipped(ctx).into_iter() {
+    for file in crate::check::analysis::index::shipped(ctx).into_iter().filter(|f| !http_only_binary(&f.text)) {
         let mut v = Stdout { file: &file.path, out: &mut out };
         v.visit_file(&file.ast);
     }
@@ -66,7 +66,11 @@ impl<'ast> Visit<'ast> for Stdout<'_> {
 
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
         let name = macro_name(mac);
-        if name == "println" || name == "print" {
+        let to_stdout = (name == "write" || name == "writeln")
+            && crate::check::analysis::syntax::macro_exprs(mac)
+                .first()
+                .is_some_and(|e| matches!(e, syn::Expr::Call(c) if is_stdout(c)));
+        if name == "println" || name == "print" || to_stdout {
             self.push(
                 mac.path.span(),
                 format!("`{name}!` writes to stdout, which carries JSON-RPC in a stdio server"),
@@ -78,19 +82,16 @@ impl<'ast> Visit<'ast> for Stdout<'_> {
         }
     }
 
-    fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
-        if let Some(p) = call_path(c)
-            && (p == "stdout" || p.ends_with("io::stdout")) {
-                self.push(
-                    c.func.span(),
-                    "`std::io::stdout()` is written to outside the MCP transport in a stdio server".into(),
-                    "write diagnostics to `std::io::stderr()`; stdout belongs to JSON-RPC",
-                );
-            }
-        syn::visit::visit_expr_call(self, c);
-    }
-
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        // `stdout().write_all(..)`; a bare `stdout()` handed to the transport is fine.
+        let on_stdout = matches!(&*m.receiver, syn::Expr::Call(c) if is_stdout(c));
+        if on_stdout && matches!(m.method.to_string().as_str(), "write" | "write_all" | "write_fmt" | "lock") {
+            self.push(
+                m.method.span(),
+                "`stdout()` is written to outside the MCP transport in a stdio server".into(),
+                "write diagnostics to `std::io::stderr()`; stdout belongs to JSON-RPC",
+            );
+        }
         // The end of a `tracing_subscriber::fmt()...init()` chain.
         let method = m.method.to_string();
         if matches!(method.as_str(), "init" | "try_init" | "finish") {
@@ -106,7 +107,16 @@ impl<'ast> Visit<'ast> for Stdout<'_> {
         }
         syn::visit::visit_expr_method_call(self, m);
     }
+}
 
+fn is_stdout(c: &syn::ExprCall) -> bool {
+    call_path(c).is_some_and(|p| p == "stdout" || p.ends_with("io::stdout"))
+}
+
+/// A binary of its own that serves HTTP and never touches stdio: its stdout is free.
+fn http_only_binary(text: &str) -> bool {
+    let http = ["StreamableHttpService", "SseServer", "TcpListener", "axum::serve"].iter().any(|k| text.contains(k));
+    text.contains("fn main(") && http && !text.contains("stdio(") && !text.contains("stdin()")
 }
 
 /// `tracing_subscriber::fmt::init()` always writes to stdout.
@@ -115,7 +125,7 @@ pub fn fmt_init(ctx: &Context) -> Vec<Finding> {
         return Vec::new();
     }
     let mut out = Vec::new();
-    for file in crate::check::analysis::index::shipped(ctx).into_iter() {
+    for file in crate::check::analysis::index::shipped(ctx).into_iter().filter(|f| !http_only_binary(&f.text)) {
         let mut v = FmtInit { found: Vec::new() };
         v.visit_file(&file.ast);
         for span in v.found {

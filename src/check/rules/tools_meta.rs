@@ -23,11 +23,17 @@ fn tool_effects<'a>(a: &'a Analysis<'_>, ctx: &Context, tool: &ToolInfo) -> Vec<
 }
 
 fn words(text: &str) -> Vec<String> {
-    text.to_ascii_lowercase().split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).map(String::from).collect()
+    text.to_ascii_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(String::from)
+        .collect()
 }
 
 fn says_destructive(text: &str) -> bool {
-    words(text).iter().any(|w| DESTRUCTIVE_WORDS.iter().any(|d| w.starts_with(d)) || w == "replaces" || w == "permanently")
+    words(text)
+        .iter()
+        .any(|w| DESTRUCTIVE_WORDS.iter().any(|d| w.starts_with(d)) || w == "replaces" || w == "permanently")
 }
 
 /// Invisible characters: zero-width, bidirectional controls, the tags block, soft hyphen.
@@ -36,10 +42,27 @@ fn invisible(c: char) -> bool {
 }
 
 const HIDDEN: &[&str] = &[
-    "ignore previous", "ignore all previous", "ignore the above", "disregard previous", "do not tell the user",
-    "don't tell the user", "do not mention", "don't mention", "without telling", "without informing",
-    "<important>", "<system>", "</important>", "~/.ssh", "id_rsa", "id_ed25519", ".aws/credentials",
-    "before using this tool", "always call this tool first", "do not inform", "keep this secret from",
+    "ignore previous",
+    "ignore all previous",
+    "ignore the above",
+    "disregard previous",
+    "do not tell the user",
+    "don't tell the user",
+    "do not mention",
+    "don't mention",
+    "without telling",
+    "without informing",
+    "<important>",
+    "<system>",
+    "</important>",
+    "~/.ssh",
+    "id_rsa",
+    "id_ed25519",
+    ".aws/credentials",
+    "before using this tool",
+    "always call this tool first",
+    "do not inform",
+    "keep this secret from",
 ];
 
 /// Hidden instructions or invisible characters in a tool's description, title or parameter docs.
@@ -66,7 +89,10 @@ pub fn tool_poisoning(ctx: &Context) -> Vec<Finding> {
         }
         for (what, text) in texts {
             if let Some(c) = text.chars().find(|&c| invisible(c)) {
-                out.push(poison(tool, format!("{what} of tool `{}` contains the invisible character U+{:04X}", tool.name, c as u32)));
+                out.push(poison(
+                    tool,
+                    format!("{what} of tool `{}` contains the invisible character U+{:04X}", tool.name, c as u32),
+                ));
             }
             let lower = text.to_lowercase();
             if let Some(p) = HIDDEN.iter().find(|p| lower.contains(*p)) {
@@ -96,8 +122,12 @@ pub fn vague_description(ctx: &Context) -> Vec<Finding> {
     for tool in &a.tools {
         let problem = match tool.description.as_deref().map(str::trim) {
             None | Some("") => Some(format!("tool `{}` has no description", tool.name)),
-            Some(d) if d.chars().count() < 20 => Some(format!("description of tool `{}` is too short to decide from: \"{d}\"", tool.name)),
-            Some(d) if is_generic(d, &tool.name) => Some(format!("description of tool `{}` is generic: \"{d}\"", tool.name)),
+            Some(d) if d.chars().count() < 20 => {
+                Some(format!("description of tool `{}` is too short to decide from: \"{d}\"", tool.name))
+            }
+            Some(d) if is_generic(d, &tool.name) => {
+                Some(format!("description of tool `{}` is generic: \"{d}\"", tool.name))
+            }
             Some(d) => {
                 let deletes = tool_effects(&a, ctx, tool).iter().any(|(e, _)| e.kind == Kind::Delete);
                 (deletes && !says_destructive(d))
@@ -122,7 +152,9 @@ pub fn vague_description(ctx: &Context) -> Vec<Finding> {
 fn is_generic(d: &str, name: &str) -> bool {
     let n = d.trim().trim_end_matches('.').to_ascii_lowercase();
     let name = name.replace('_', " ").to_ascii_lowercase();
-    n == name || ["does stuff", "a tool", "tool", "todo", "helper", "utility", "does things", "runs the tool"].contains(&n.as_str())
+    n == name
+        || ["does stuff", "a tool", "tool", "todo", "helper", "utility", "does things", "runs the tool"]
+            .contains(&n.as_str())
 }
 
 /// A tool that deletes (by name or by code) without `destructive_hint = true`, or with it but
@@ -147,9 +179,15 @@ pub fn missing_confirmation(ctx: &Context) -> Vec<Finding> {
             })
         });
         let message = if !hinted {
-            format!("tool `{}` deletes data but does not declare `destructive_hint = true` and asks for no confirmation", tool.name)
+            format!(
+                "tool `{}` deletes data but does not declare `destructive_hint = true` and asks for no confirmation",
+                tool.name
+            )
         } else if !confirm_param {
-            format!("destructive tool `{}` runs in one call: no confirmation token binds the call to a preview", tool.name)
+            format!(
+                "destructive tool `{}` runs in one call: no confirmation token binds the call to a preview",
+                tool.name
+            )
         } else {
             continue;
         };
@@ -190,7 +228,8 @@ pub fn misleading_annotation(ctx: &Context) -> Vec<Finding> {
             );
             f.labels.push(label(file, e.span, "the write happens here"));
             f
-        } else if !tool.annotations.contains_key("read_only_hint") && !tool.annotations.contains_key("destructive_hint") {
+        } else if !tool.annotations.contains_key("read_only_hint") && !tool.annotations.contains_key("destructive_hint")
+        {
             finding(
                 "misleading-annotation",
                 Severity::Warn,

@@ -16,15 +16,52 @@ const ID: &str = "unvalidated-input";
 fn needs_bound(ty: &syn::Type) -> bool {
     let outer = compact(ty);
     let inner = inner_type_name(ty).unwrap_or_default();
-    outer.starts_with("Vec<") || outer.contains("HashMap<") || outer.contains("BTreeMap<") || outer.starts_with("Option<Vec<")
-        || matches!(inner.as_str(), "String" | "PathBuf" | "Value" | "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "f32" | "f64")
+    outer.starts_with("Vec<")
+        || outer.contains("HashMap<")
+        || outer.contains("BTreeMap<")
+        || outer.starts_with("Option<Vec<")
+        || matches!(
+            inner.as_str(),
+            "String"
+                | "PathBuf"
+                | "Value"
+                | "u8"
+                | "u16"
+                | "u32"
+                | "u64"
+                | "u128"
+                | "usize"
+                | "i8"
+                | "i16"
+                | "i32"
+                | "i64"
+                | "i128"
+                | "isize"
+                | "f32"
+                | "f64"
+        )
 }
 
 fn has_bound(field: &syn::Field) -> bool {
     field.attrs.iter().any(|a| {
         let t = compact(a);
         let ours = a.path().is_ident("garde") || a.path().is_ident("validate") || a.path().is_ident("schemars");
-        ours && ["length", "range", "pattern", "regex", "custom", "ascii", "alphanumeric", "email", "url", "byte_length", "inner", "dive"].iter().any(|k| t.contains(k))
+        ours && [
+            "length",
+            "range",
+            "pattern",
+            "regex",
+            "custom",
+            "ascii",
+            "alphanumeric",
+            "email",
+            "url",
+            "byte_length",
+            "inner",
+            "dive",
+        ]
+        .iter()
+        .any(|k| t.contains(k))
     })
 }
 
@@ -43,7 +80,12 @@ pub fn parameter_bounds(ctx: &Context) -> Vec<Finding> {
         if !seen.insert(name.clone()) {
             continue;
         }
-        let users: Vec<String> = a.tools.iter().filter(|t| t.param_type.as_deref() == Some(&name)).map(|t| format!("`{}`", t.name)).collect();
+        let users: Vec<String> = a
+            .tools
+            .iter()
+            .filter(|t| t.param_type.as_deref() == Some(&name))
+            .map(|t| format!("`{}`", t.name))
+            .collect();
         let loose: Vec<&syn::Field> = s.item.fields.iter().filter(|f| needs_bound(&f.ty) && !has_bound(f)).collect();
         let mut fd = if let Some(first) = loose.first() {
             let names: Vec<String> = loose.iter().filter_map(|f| f.ident.as_ref().map(|i| format!("`{i}`"))).collect();
@@ -58,7 +100,10 @@ pub fn parameter_bounds(ctx: &Context) -> Vec<Finding> {
             finding(
                 ID,
                 Severity::Warn,
-                format!("bounds on `{name}` (tool {}) are declared but never checked: rmcp does not validate arguments", users.join(", ")),
+                format!(
+                    "bounds on `{name}` (tool {}) are declared but never checked: rmcp does not validate arguments",
+                    users.join(", ")
+                ),
                 at(&s.file.path, s.item.ident.span()),
                 "call `validate()` on the parameters before the tool runs (for example in `call_tool`)",
             )
@@ -81,7 +126,14 @@ pub fn unbounded_allocation(ctx: &Context) -> Vec<Finding> {
             .param_type
             .as_deref()
             .and_then(|t| a.index.struct_named(t))
-            .map(|s| s.item.fields.iter().filter(|f| has_bound(f)).filter_map(|f| f.ident.as_ref().map(ToString::to_string)).collect())
+            .map(|s| {
+                s.item
+                    .fields
+                    .iter()
+                    .filter(|f| has_bound(f))
+                    .filter_map(|f| f.ident.as_ref().map(ToString::to_string))
+                    .collect()
+            })
             .unwrap_or_default();
         let Some(start) = tool_fn(&a.index, tool) else { continue };
         for flow in a.flows.iter().filter(|f| f.tool.location == tool.location && f.func == start) {
@@ -129,9 +181,10 @@ impl<'ast> Visit<'ast> for Alloc<'_> {
 
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
         if call_path(c).is_some_and(|p| p.ends_with("with_capacity"))
-            && let Some(param) = c.args.first().and_then(|e| self.taint.of(e)) {
-                self.found.push((c.func.span(), param));
-            }
+            && let Some(param) = c.args.first().and_then(|e| self.taint.of(e))
+        {
+            self.found.push((c.func.span(), param));
+        }
         syn::visit::visit_expr_call(self, c);
     }
 
@@ -152,9 +205,10 @@ impl<'ast> Visit<'ast> for Alloc<'_> {
             let text = mac.tokens.to_string();
             if let Some((_, count)) = text.split_once(';')
                 && let Ok(e) = syn::parse_str::<syn::Expr>(count)
-                    && let Some(p) = self.taint.of(&e) {
-                        self.found.push((mac.path.span(), p));
-                    }
+                && let Some(p) = self.taint.of(&e)
+            {
+                self.found.push((mac.path.span(), p));
+            }
         }
         for e in macro_exprs(mac) {
             self.visit_expr(&e);
