@@ -4,7 +4,7 @@
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 
-use super::common::{Analysis, at, dedup_by_line, finding};
+use super::common::{Analysis, at, dedup_by_line, finding, flow_labels};
 use crate::check::analysis::effects::SHELLS;
 use crate::check::analysis::flow::Taint;
 use crate::check::analysis::syntax::{call_path, compact, is_constant, str_lit};
@@ -18,6 +18,10 @@ pub fn shell_with_text(ctx: &Context) -> Vec<Finding> {
     let a = Analysis::new(ctx);
     let mut out = Vec::new();
     for (i, f) in a.index.fns.iter().enumerate() {
+        // Token text is costly: only for files that start processes at all.
+        if !f.file.text.contains("Command::new") {
+            continue;
+        }
         let text = compact(f.block);
         let Some(shell) = SHELLS.iter().find(|s| text.contains(&format!("Command::new(\"{s}\")"))) else { continue };
         if !["\"-c\"", "\"/C\"", "\"/c\"", "\"-Command\""].iter().any(|flag| text.contains(&format!(".arg({flag})"))) {
@@ -25,7 +29,8 @@ pub fn shell_with_text(ctx: &Context) -> Vec<Finding> {
         }
         let mut v = Args { found: Vec::new() };
         v.visit_block(f.block);
-        let taint = a.flows.iter().find(|fl| fl.func == i).map(|fl| fl.taint.clone()).unwrap_or_default();
+        let flow = a.flows.iter().find(|fl| fl.func == i);
+        let taint = flow.map(|fl| fl.taint.clone()).unwrap_or_default();
         for (span, arg) in v.found.into_iter().filter(|(_, e)| !is_constant(e)) {
             let from = taint.of(&arg).map(|p| format!(" (parameter `{p}`)")).unwrap_or_default();
             let tool = a.tool_of(i);
@@ -37,6 +42,9 @@ pub fn shell_with_text(ctx: &Context) -> Vec<Finding> {
                 at(&f.file.path, span),
                 "run the program directly with `Command::new(program).arg(\"--\").arg(value)`; never build a shell command line",
             );
+            if let (Some(fl), Some(p)) = (flow, taint.of(&arg)) {
+                fd.labels = flow_labels(fl, &p);
+            }
             fd.tool = tool;
             out.push(fd);
         }
@@ -83,6 +91,7 @@ pub fn program_and_options(ctx: &Context) -> Vec<Finding> {
                     continue;
                 }
                 out.push(tool_finding(
+                    flow_labels(flow, &param),
                     tool.name.clone(),
                     format!("parameter `{param}` of tool `{}` chooses the program `Command::new` runs", tool.name),
                     at(&func.file.path, span),
@@ -94,6 +103,7 @@ pub fn program_and_options(ctx: &Context) -> Vec<Finding> {
             }
             for (span, param) in v.args {
                 out.push(tool_finding(
+                    flow_labels(flow, &param),
                     tool.name.clone(),
                     format!("parameter `{param}` of tool `{}` is passed to the command with no `--` before it: a value starting with `-` becomes an option", tool.name),
                     at(&func.file.path, span),
@@ -105,8 +115,15 @@ pub fn program_and_options(ctx: &Context) -> Vec<Finding> {
     dedup_by_line(out)
 }
 
-fn tool_finding(tool: String, message: String, location: crate::finding::Location, help: &str) -> Finding {
+fn tool_finding(
+    labels: Vec<crate::finding::Label>,
+    tool: String,
+    message: String,
+    location: crate::finding::Location,
+    help: &str,
+) -> Finding {
     let mut f = finding(ID, Severity::Fail, message, location, help);
+    f.labels = labels;
     f.tool = Some(tool);
     f
 }

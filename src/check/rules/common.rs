@@ -36,6 +36,16 @@ impl<'a> Analysis<'a> {
     }
 }
 
+/// Labels that retrace a flow: the tool taking the parameter, then each call on the way.
+pub fn flow_labels(flow: &Flow, param: &str) -> Vec<Label> {
+    let mut labels = vec![Label {
+        location: flow.tool.location.clone(),
+        message: format!("tool `{}` takes parameter `{param}`", flow.tool.name),
+    }];
+    labels.extend(flow.via.iter().cloned());
+    labels
+}
+
 pub fn finding(id: &str, severity: Severity, message: String, at: Location, help: &str) -> Finding {
     Finding {
         id: id.to_string(),

@@ -4,7 +4,7 @@
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 
-use super::common::{Analysis, at, dedup_by_line, finding};
+use super::common::{Analysis, at, dedup_by_line, finding, flow_labels};
 use crate::check::analysis::flow::Taint;
 use crate::check::analysis::syntax::{call_path, compact, str_lit};
 use crate::check::model::Context;
@@ -161,11 +161,7 @@ pub fn unconfined_fs(ctx: &Context) -> Vec<Finding> {
                     at(&func.file.path, span),
                     "open files through a `cap_std::fs::Dir` for the allowed root, which refuses `..`, absolute paths and symlinks out",
                 );
-                f.labels.push(crate::finding::Label {
-                    location: tool.location.clone(),
-                    message: format!("tool `{}` takes `{param}` here", tool.name),
-                });
-                f.labels.extend(flow.via.iter().cloned());
+                f.labels = flow_labels(flow, &param);
                 f.tool = Some(tool.name.clone());
                 out.push(f);
             }

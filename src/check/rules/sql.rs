@@ -4,7 +4,7 @@
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 
-use super::common::{Analysis, at, dedup_by_line, finding};
+use super::common::{Analysis, at, dedup_by_line, finding, flow_labels};
 use crate::check::analysis::effects::SQL_METHODS;
 use crate::check::analysis::index::depends_on;
 use crate::check::analysis::syntax::{compact, format_args, is_constant, macro_name, str_lit};
@@ -57,6 +57,9 @@ pub fn built_sql(ctx: &Context) -> Vec<Finding> {
                 _ => "SQL text is built from non-constant values".to_string(),
             };
             let mut fd = finding(ID, Severity::Fail, message, at(&f.file.path, span), HELP);
+            if let (Some(p), Some(fl)) = (&param, flow) {
+                fd.labels = flow_labels(fl, p);
+            }
             fd.tool = a.tool_of(i);
             out.push(fd);
         }

@@ -4,7 +4,7 @@
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 
-use super::common::{Analysis, at, finding};
+use super::common::{Analysis, at, finding, flow_labels};
 use crate::check::analysis::flow::{Taint, tool_fn};
 use crate::check::analysis::syntax::{call_path, compact, inner_type_name, is_constant, macro_exprs, macro_name};
 use crate::check::model::Context;
@@ -68,10 +68,9 @@ fn has_bound(field: &syn::Field) -> bool {
 /// Parameter structs with unbounded fields, and declared bounds that nothing checks.
 pub fn parameter_bounds(ctx: &Context) -> Vec<Finding> {
     let a = Analysis::new(ctx);
-    let validated_somewhere = a.index.fns.iter().any(|f| {
-        let t = compact(f.block);
-        t.contains(".validate(") || t.contains("validate_args") || t.contains("Valid(")
-    });
+    let validated_somewhere = crate::check::analysis::index::shipped(ctx)
+        .iter()
+        .any(|f| f.text.contains(".validate(") || f.text.contains("Valid("));
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
     for tool in &a.tools {
@@ -151,6 +150,7 @@ pub fn unbounded_allocation(ctx: &Context) -> Vec<Finding> {
                     at(&func.file.path, span),
                     "bound the field (`#[garde(range(max = ..))]`) and check it before allocating",
                 );
+                fd.labels = flow_labels(flow, &param);
                 fd.tool = Some(tool.name.clone());
                 out.push(fd);
             }
