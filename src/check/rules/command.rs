@@ -112,7 +112,7 @@ pub fn program_and_options(ctx: &Context) -> Vec<Finding> {
             }
         }
     }
-    dedup_by_line(out)
+    out
 }
 
 fn tool_finding(

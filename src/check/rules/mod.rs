@@ -18,6 +18,8 @@ mod validation;
 
 #[cfg(test)]
 mod fixtures;
+#[cfg(test)]
+mod rule_tests;
 
 use crate::check::model::Context;
 use crate::finding::Finding;

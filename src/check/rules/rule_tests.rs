@@ -1,0 +1,173 @@
+//! Focused cases for the rules: secure patterns that must stay quiet, and flaws the fixtures
+//! do not spell out.
+
+use std::path::Path;
+
+use super::run_all;
+use crate::check::model::{Context, Package};
+
+const STDIO: &str = "[package]\nname = \"t\"\nversion = \"0.1.0\"\n\n[dependencies]\nrmcp = { version = \"3.11\", features = [\"server\", \"transport-io\", \"macros\"] }\nrusqlite = \"0.37\"\n";
+
+fn ctx(files: &[(&str, &str)]) -> Context {
+    let package = Package {
+        name: "t".into(),
+        manifest_path: "Cargo.toml".into(),
+        manifest_text: STDIO.into(),
+        is_binary: true,
+        has_lockfile: true,
+        metadata: serde_json::Value::Null,
+    };
+    let mut all: Vec<(std::path::PathBuf, String)> = files.iter().map(|(p, t)| ((*p).into(), (*t).to_string())).collect();
+    all.push(("Cargo.toml".into(), STDIO.into()));
+    Context::from_files(Path::new("/t"), package, all)
+}
+
+/// Findings of `id` as `line: message`.
+fn ids(files: &[(&str, &str)], id: &str) -> Vec<String> {
+    run_all(&ctx(files))
+        .into_iter()
+        .filter(|f| f.id == id)
+        .map(|f| format!("{}: {}", f.location.map(|l| l.line).unwrap_or(0), f.message))
+        .collect()
+}
+
+fn tool(body: &str) -> String {
+    format!(
+        r#"#![forbid(unsafe_code)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+pub struct Args {{
+    #[garde(length(max = 100))]
+    pub path: String,
+    #[garde(length(max = 100))]
+    pub program: String,
+}}
+#[tool_router]
+impl S {{
+    #[tool(description = "A tool used by the rule tests, with a long enough description.", annotations(read_only_hint = true, destructive_hint = false))]
+    async fn t(&self, Parameters(args): Parameters<Args>) -> Result<String, String> {{
+{body}
+    }}
+}}
+"#
+    )
+}
+
+#[test]
+fn debug_dump_of_a_struct_with_plain_secrets_is_unsanitised_output() {
+    let src = r#"
+#[derive(Debug)]
+pub struct Config { pub region: String, pub api_token: String }
+pub struct S { config: std::sync::Arc<Config> }
+#[tool_router]
+impl S {
+    #[tool(description = "Shows the settings the server runs with, for debugging.")]
+    async fn settings(&self) -> String {
+        format!("{:#?}", self.config)
+    }
+}
+"#;
+    assert_eq!(ids(&[("src/main.rs", src)], "unsanitised-output").iter().filter(|m| m.contains("debug form")).count(), 1);
+    let safe = src.replace("pub api_token: String", "pub api_token: secrecy::SecretString");
+    assert_eq!(ids(&[("src/main.rs", &safe)], "unsanitised-output").iter().filter(|m| m.contains("debug form")).count(), 0);
+}
+
+#[test]
+fn allow_listed_program_and_separator_are_not_command_injection() {
+    let safe = tool(
+        r#"        let program = match args.program.as_str() { "date" => "date", _ => return Err("no".into()) };
+        let out = std::process::Command::new(program).arg("--").arg(&args.path).output().map_err(|_| "x".to_string())?;
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())"#,
+    );
+    assert!(ids(&[("src/main.rs", &safe)], "command-injection").is_empty());
+    let bad = tool(
+        r#"        let out = std::process::Command::new(&args.program).arg(&args.path).output().map_err(|_| "x".to_string())?;
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())"#,
+    );
+    let found = ids(&[("src/main.rs", &bad)], "command-injection");
+    assert!(found.iter().any(|m| m.contains("chooses the program")), "{found:?}");
+    assert!(found.iter().any(|m| m.contains("no `--`")), "{found:?}");
+}
+
+#[test]
+fn taint_follows_two_helper_calls_into_the_file_system() {
+    let src = tool(
+        r#"        let p = outer(&args.path);
+        Ok(p)"#,
+    ) + r#"
+fn outer(user: &str) -> String { inner(user.to_string()) }
+fn inner(path: String) -> String { std::fs::read_to_string(path).unwrap_or_default() }
+"#;
+    let found = ids(&[("src/main.rs", &src)], "path-traversal");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("parameter `path` of tool `t` reaches `std::fs::read_to_string`"), "{found:?}");
+}
+
+#[test]
+fn canonical_component_comparison_is_confinement() {
+    let src = tool(
+        r#"        let root = std::path::Path::new("/srv").canonicalize().map_err(|_| "x".to_string())?;
+        let real = root.join(&args.path).canonicalize().map_err(|_| "x".to_string())?;
+        if !real.starts_with(&root) { return Err("outside".into()); }
+        std::fs::read_to_string(real).map_err(|_| "x".to_string())"#,
+    );
+    assert!(ids(&[("src/main.rs", &src)], "path-traversal").is_empty());
+}
+
+#[test]
+fn read_only_connection_running_the_callers_query_is_not_misleading() {
+    let src = tool(
+        r#"        let conn = rusqlite::Connection::open_with_flags("a.db", rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|_| "x".to_string())?;
+        let mut stmt = conn.prepare(&args.path).map_err(|_| "x".to_string())?;
+        Ok(stmt.column_count().to_string())"#,
+    );
+    assert!(ids(&[("src/main.rs", &src)], "misleading-annotation").is_empty());
+    assert!(ids(&[("src/main.rs", &src)], "sql-injection").is_empty());
+    let writable = src.replace("open_with_flags(\"a.db\", rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)", "open(\"a.db\")");
+    assert_eq!(ids(&[("src/main.rs", &writable)], "misleading-annotation").len(), 1);
+}
+
+#[test]
+fn stdout_handed_to_the_transport_is_not_pollution() {
+    let src = "#![forbid(unsafe_code)]\nasync fn serve() { let io = (tokio::io::stdin(), tokio::io::stdout()); run(io).await; }\n";
+    assert!(ids(&[("src/main.rs", src)], "stdout-pollution").is_empty());
+    let bad = "#![forbid(unsafe_code)]\nuse std::io::Write;\nfn note() { writeln!(std::io::stdout(), \"ready\").ok(); }\n";
+    assert_eq!(ids(&[("src/main.rs", bad)], "stdout-pollution").len(), 1);
+}
+
+#[test]
+fn token_formats_in_source_and_names_that_are_not_secrets() {
+    let src = r#"#![forbid(unsafe_code)]
+pub const API_TOKEN: &str = "API_TOKEN";
+pub const AWS: &str = "AKIAIOSFODNN7EXAMPLE";
+pub const KEY: &str = "-----BEGIN OPENSSH PRIVATE KEY-----";
+pub const JWT: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
+"#;
+    let found = ids(&[("src/main.rs", src)], "hardcoded-secret");
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(found.iter().all(|m| !m.starts_with("2:")), "{found:?}");
+}
+
+#[test]
+fn invisible_bidi_control_in_a_description_is_poisoning() {
+    let src = tool("        Ok(args.path)").replace("A tool used", "A tool\u{202E} used");
+    assert_eq!(ids(&[("src/main.rs", &src)], "tool-poisoning").len(), 1);
+}
+
+#[test]
+fn errors_sent_to_the_log_are_not_disclosure() {
+    let src = tool(
+        r#"        let text = std::fs::read_to_string("/etc/app.conf").map_err(|err| {
+            tracing::warn!(error = ?err, "cannot read");
+            "the settings are unavailable".to_string()
+        })?;
+        Ok(text)"#,
+    );
+    assert!(ids(&[("src/main.rs", &src)], "information-disclosure").is_empty());
+}
+
+#[test]
+fn test_only_modules_are_not_scanned() {
+    let main = "#![forbid(unsafe_code)]\n#[cfg(test)]\n#[path = \"checks.rs\"]\nmod tests;\n";
+    let checks = "const GITHUB_TOKEN: &str = \"ghp_R8x2Lq9ZvT4mN7bK1cW5yH3jD6fP0sAeUuGt\";\n";
+    assert!(ids(&[("src/main.rs", main), ("src/checks.rs", checks)], "hardcoded-secret").is_empty());
+}
