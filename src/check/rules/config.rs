@@ -33,11 +33,27 @@ fn config_structs<'a>(index: &'a Index<'a>, params: &BTreeSet<String>) -> Vec<&'
     for f in &index.fns {
         let mut v = Deser { found: Vec::new() };
         v.visit_block(f.block);
-        for (turbofish, local_ty) in v.found {
+        if v.found.is_empty() {
+            continue;
+        }
+        // JSON is also what network responses come in: count it as config only when the
+        // same function reads a file, or the type says it is configuration.
+        let reads_file = {
+            let t = compact(f.block);
+            t.contains("read_to_string") || t.contains("fs::read") || t.contains("File::open")
+        };
+        for (turbofish, local_ty, config_format) in v.found {
+            let mut found = Vec::new();
             if let Some(t) = turbofish.or(local_ty) {
-                names.insert(t);
+                found.push(t);
             } else if let syn::ReturnType::Type(_, ty) = &f.sig.output {
-                names.extend(type_idents(ty));
+                found.extend(type_idents(ty));
+            }
+            for t in found {
+                let lower = t.to_ascii_lowercase();
+                if config_format || reads_file || lower.contains("config") || lower.contains("settings") {
+                    names.insert(t);
+                }
             }
         }
     }
@@ -74,15 +90,20 @@ impl<'ast> Visit<'ast> for TypeIdents {
 
 /// Deserialiser calls: `(turbofish type, type of the enclosing let)`.
 struct Deser {
-    found: Vec<(Option<String>, Option<String>)>,
+    /// `(turbofish type, type of the enclosing let, a config-only format such as TOML)`.
+    found: Vec<(Option<String>, Option<String>, bool)>,
+}
+
+fn config_format(path: &str) -> bool {
+    !path.starts_with("serde_json")
 }
 
 impl<'ast> Visit<'ast> for Deser {
     fn visit_local(&mut self, l: &'ast syn::Local) {
         if let (syn::Pat::Type(pt), Some(init)) = (&l.pat, &l.init)
-            && DESERIALIZERS.iter().any(|d| compact(&init.expr).contains(&format!("{d}(")))
+            && let Some(d) = DESERIALIZERS.iter().find(|d| compact(&init.expr).contains(&format!("{d}(")))
         {
-            self.found.push((None, inner_type_name(&pt.ty)));
+            self.found.push((None, inner_type_name(&pt.ty), config_format(d)));
             return;
         }
         syn::visit::visit_local(self, l);
@@ -99,7 +120,7 @@ impl<'ast> Visit<'ast> for Deser {
                     }),
                     _ => None,
                 });
-                self.found.push((turbofish, None));
+                self.found.push((turbofish, None, config_format(&text)));
             }
         }
         syn::visit::visit_expr_call(self, c);
@@ -142,15 +163,22 @@ fn is_number(ty: &syn::Type) -> bool {
 
 fn is_dangerous_switch(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    n.contains("dangerous")
-        || n.contains("unsafe")
-        || n.contains("insecure")
-        || n.starts_with("allow_")
-        || n.starts_with("disable_auth")
-        || n.starts_with("skip_")
-        || n.starts_with("enable_write")
-        || n.starts_with("enable_delete")
-        || n.starts_with("enable_exec")
+    let words = [
+        "dangerous",
+        "danger",
+        "unsafe",
+        "insecure",
+        "skip_auth",
+        "disable_auth",
+        "no_auth",
+        "skip_verif",
+        "no_verify",
+    ];
+    let verbs = ["delete", "write", "exec", "shell", "command", "all", "remote", "destructive"];
+    words.iter().any(|k| n.contains(k))
+        || ["allow_", "enable_"]
+            .iter()
+            .any(|p| n.strip_prefix(p).is_some_and(|rest| verbs.iter().any(|w| rest.starts_with(w))))
 }
 
 /// Config structs without `deny_unknown_fields`, numeric fields without bounds.
@@ -273,30 +301,46 @@ pub fn unknown_config_keys(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
     for file in &ctx.data_files {
         let name = file.path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let tool_config =
+            ["Cargo.toml", "pyproject.toml", "rust-toolchain.toml", "Cross.toml", "typos.toml", "taplo.toml"]
+                .contains(&name)
+                || ["deny", "rustfmt", ".rustfmt", "clippy", ".clippy", "book", "netlify", "release"]
+                    .iter()
+                    .any(|p| name.starts_with(p));
         if file.path.extension().is_none_or(|e| e != "toml")
-            || name == "Cargo.toml"
-            || name.starts_with("deny")
-            || name.starts_with("rustfmt")
-            || name.starts_with("clippy")
+            || tool_config
+            || crate::check::analysis::index::is_excluded(&file.path)
             || file.path.components().any(|c| c.as_os_str() == ".cargo" || c.as_os_str() == "checklist")
         {
             continue;
         }
-        for (n, line) in file.text.lines().enumerate() {
-            let t = line.trim();
-            if t.starts_with('#') || t.starts_with('[') {
+        let keys: Vec<(usize, String)> = file
+            .text
+            .lines()
+            .enumerate()
+            .filter_map(|(n, line)| {
+                let t = line.trim();
+                if t.starts_with('#') || t.starts_with('[') {
+                    return None;
+                }
+                let key = t.split_once('=')?.0.trim().trim_matches('"');
+                (!key.is_empty() && !key.contains('.')).then(|| (n, key.to_string()))
+            })
+            .collect();
+        // Only files that are this program's config: they share a key with it, or an unknown
+        // key is a near miss of a field.
+        let shares = keys.iter().any(|(_, k)| known.contains(k));
+        for (n, key) in keys.iter().filter(|(_, k)| !known.contains(k)) {
+            let near = known.iter().find(|f| edit_distance(f, key) <= 2);
+            if !shares && near.is_none() {
                 continue;
             }
-            let Some((key, _)) = t.split_once('=') else { continue };
-            let key = key.trim().trim_matches('"');
-            if key.is_empty() || key.contains('.') || known.contains(key) {
-                continue;
-            }
+            let hint = near.map(|f| format!(" (did you mean `{f}`?)")).unwrap_or_default();
             out.push(finding(
                 ID,
                 Severity::Warn,
                 format!(
-                    "key `{key}` in {} matches no config field; `{}` accepts unknown keys, so it is silently ignored",
+                    "key `{key}` in {} matches no config field{hint}; `{}` accepts unknown keys, so it is silently ignored",
                     file.path.display(),
                     lenient[0].item.ident
                 ),
@@ -306,4 +350,28 @@ pub fn unknown_config_keys(ctx: &Context) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// Levenshtein distance, for near-miss keys.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn edit_distance_counts_single_edits() {
+        assert_eq!(super::edit_distance("enable_dangerous_operation", "enable_dangerous_operations"), 1);
+        assert_eq!(super::edit_distance("abc", "abc"), 0);
+        assert!(super::edit_distance("name", "version") > 2);
+    }
 }

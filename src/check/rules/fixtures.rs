@@ -83,9 +83,16 @@ fn render(findings: &[Finding]) -> String {
                 .as_ref()
                 .map(|l| format!("{}:{}:{}", l.file.display(), l.line, l.column))
                 .unwrap_or_default();
-            let mut line = format!("{} {:?} {} {} {}", f.id, f.severity, at, f.tool.as_deref().unwrap_or("-"), f.message);
+            let mut line =
+                format!("{} {:?} {} {} {}", f.id, f.severity, at, f.tool.as_deref().unwrap_or("-"), f.message);
             for l in &f.labels {
-                line.push_str(&format!("\n    {}:{}:{} {}", l.location.file.display(), l.location.line, l.location.column, l.message));
+                line.push_str(&format!(
+                    "\n    {}:{}:{} {}",
+                    l.location.file.display(),
+                    l.location.line,
+                    l.location.column,
+                    l.message
+                ));
             }
             line
         })

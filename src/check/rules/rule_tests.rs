@@ -17,7 +17,8 @@ fn ctx(files: &[(&str, &str)]) -> Context {
         has_lockfile: true,
         metadata: serde_json::Value::Null,
     };
-    let mut all: Vec<(std::path::PathBuf, String)> = files.iter().map(|(p, t)| ((*p).into(), (*t).to_string())).collect();
+    let mut all: Vec<(std::path::PathBuf, String)> =
+        files.iter().map(|(p, t)| ((*p).into(), (*t).to_string())).collect();
     all.push(("Cargo.toml".into(), STDIO.into()));
     Context::from_files(Path::new("/t"), package, all)
 }
@@ -66,9 +67,15 @@ impl S {
     }
 }
 "#;
-    assert_eq!(ids(&[("src/main.rs", src)], "unsanitised-output").iter().filter(|m| m.contains("debug form")).count(), 1);
+    assert_eq!(
+        ids(&[("src/main.rs", src)], "unsanitised-output").iter().filter(|m| m.contains("debug form")).count(),
+        1
+    );
     let safe = src.replace("pub api_token: String", "pub api_token: secrecy::SecretString");
-    assert_eq!(ids(&[("src/main.rs", &safe)], "unsanitised-output").iter().filter(|m| m.contains("debug form")).count(), 0);
+    assert_eq!(
+        ids(&[("src/main.rs", &safe)], "unsanitised-output").iter().filter(|m| m.contains("debug form")).count(),
+        0
+    );
 }
 
 #[test]
@@ -122,7 +129,8 @@ fn read_only_connection_running_the_callers_query_is_not_misleading() {
     );
     assert!(ids(&[("src/main.rs", &src)], "misleading-annotation").is_empty());
     assert!(ids(&[("src/main.rs", &src)], "sql-injection").is_empty());
-    let writable = src.replace("open_with_flags(\"a.db\", rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)", "open(\"a.db\")");
+    let writable =
+        src.replace("open_with_flags(\"a.db\", rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)", "open(\"a.db\")");
     assert_eq!(ids(&[("src/main.rs", &writable)], "misleading-annotation").len(), 1);
 }
 
@@ -130,7 +138,8 @@ fn read_only_connection_running_the_callers_query_is_not_misleading() {
 fn stdout_handed_to_the_transport_is_not_pollution() {
     let src = "#![forbid(unsafe_code)]\nasync fn serve() { let io = (tokio::io::stdin(), tokio::io::stdout()); run(io).await; }\n";
     assert!(ids(&[("src/main.rs", src)], "stdout-pollution").is_empty());
-    let bad = "#![forbid(unsafe_code)]\nuse std::io::Write;\nfn note() { writeln!(std::io::stdout(), \"ready\").ok(); }\n";
+    let bad =
+        "#![forbid(unsafe_code)]\nuse std::io::Write;\nfn note() { writeln!(std::io::stdout(), \"ready\").ok(); }\n";
     assert_eq!(ids(&[("src/main.rs", bad)], "stdout-pollution").len(), 1);
 }
 

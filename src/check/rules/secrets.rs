@@ -91,6 +91,10 @@ fn looks_secret(value: &str) -> bool {
         && !v.chars().all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit())
         && !v.starts_with("${")
         && !v.starts_with('<')
+        // Random credentials mix letters and digits; identifiers and URIs rarely do both.
+        && v.chars().any(|c| c.is_ascii_digit())
+        && v.chars().any(|c| c.is_ascii_alphabetic())
+        && !v.contains("://")
         && entropy(v) >= 3.5
 }
 
