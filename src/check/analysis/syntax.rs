@@ -179,6 +179,13 @@ impl<'ast> Visit<'ast> for IdentCollector {
     fn visit_expr_field(&mut self, f: &'ast syn::ExprField) {
         let base = match &*f.base {
             syn::Expr::Path(p) if p.path.segments.len() == 1 => Some(p.path.segments[0].ident.clone()),
+            // `params.0.path` on an un-destructured `Parameters<T>`.
+            syn::Expr::Field(inner) if matches!(inner.member, syn::Member::Unnamed(ref i) if i.index == 0) => {
+                match &*inner.base {
+                    syn::Expr::Path(p) if p.path.segments.len() == 1 => Some(p.path.segments[0].ident.clone()),
+                    _ => None,
+                }
+            }
             _ => None,
         };
         match (base, &f.member) {
@@ -299,6 +306,13 @@ mod tests {
             shown,
             vec![("one".into(), false), ("x".into(), true), ("two".into(), true), ("three".into(), false)]
         );
+    }
+
+    #[test]
+    fn fields_of_an_undestructured_wrapper_name_the_field() {
+        let e: syn::Expr = syn::parse_str("read(&params.0.path)").unwrap();
+        let found: Vec<(String, Option<String>)> = idents_in(&e).into_iter().map(|(a, b, _)| (a, b)).collect();
+        assert!(found.contains(&("params".into(), Some("path".into()))), "{found:?}");
     }
 
     #[test]
