@@ -167,5 +167,20 @@ fn scan_dir() {
             eprintln!("flow {} -> {} {:?}", f.tool.name, a.index.fns[f.func].name, f.taint.vars);
         }
     }
-    eprintln!("{}", render(&run_all(&ctx)));
+    let started = std::time::Instant::now();
+    let findings = run_all(&ctx);
+    let elapsed = started.elapsed();
+    eprintln!("{}", render(&findings));
+    for rule in rules() {
+        let t = std::time::Instant::now();
+        let n = (rule.run)(&ctx).len();
+        eprintln!("time {:>8.2?} {} ({n})", t.elapsed(), rule.name);
+    }
+    eprintln!("time {elapsed:.2?} for every rule over {} Rust files", ctx.sources.len());
+    let t = std::time::Instant::now();
+    let parsed = ctx.sources.iter().filter(|s| syn::parse_file(&s.text).is_ok()).count();
+    eprintln!("time {:.2?} for a bare syn parse of {parsed} files", t.elapsed());
+    let t = std::time::Instant::now();
+    let again = run_all(&ctx).len();
+    eprintln!("time {:.2?} for every rule again ({again} findings)", t.elapsed());
 }

@@ -180,3 +180,15 @@ fn test_only_modules_are_not_scanned() {
     let checks = "const GITHUB_TOKEN: &str = \"ghp_R8x2Lq9ZvT4mN7bK1cW5yH3jD6fP0sAeUuGt\";\n";
     assert!(ids(&[("src/main.rs", main), ("src/checks.rs", checks)], "hardcoded-secret").is_empty());
 }
+
+#[test]
+fn odd_inputs_never_panic() {
+    assert!(run_all(&Context::default()).is_empty());
+    let odd = [
+        ("src/main.rs", "macro_rules! m { () => {} }\nm!();\nfn f() { format!(\"{\"); let _ = \"ü{}sk-\"; }\n"),
+        ("src/lib.rs", "#[tool(description = concat!(\"a\", 1))]\nfn t(Parameters(p): Parameters<Missing>) { std::fs::read(p.x); }\n"),
+        (".env", "=\nKEY\n\u{1F600}=\u{1F600}\n"),
+        ("config.toml", "[a\nb = = c\n\"\" = 1\n"),
+    ];
+    let _ = run_all(&ctx(&odd));
+}
