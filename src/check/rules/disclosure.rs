@@ -98,7 +98,31 @@ impl<'ast> Visit<'ast> for Leaks {
         // `conn.execute(..).map_err(|e| e.to_string())`: the engine's message quotes SQL and schema.
         if m.method == "map_err" {
             let recv = compact(&m.receiver);
-            let from_db = SQL_METHODS.iter().any(|s| recv.contains(&format!(".{s}(")));
+            // The last call before `map_err` says where the error comes from.
+            let last = match &*m.receiver {
+                syn::Expr::MethodCall(r) => r.method.to_string(),
+                syn::Expr::Await(a) => match &*a.base {
+                    syn::Expr::MethodCall(r) => r.method.to_string(),
+                    _ => String::new(),
+                },
+                syn::Expr::Call(c) => call_path(c).unwrap_or_default(),
+                _ => String::new(),
+            };
+            let source = if SQL_METHODS.contains(&last.as_str()) {
+                Some("the database's own error message (SQL, schema)")
+            } else if last == "send" && recv.contains("reqwest")
+                || last == "send" && recv.contains(".get(")
+                || last == "json"
+            {
+                Some("the HTTP client's error (URL, upstream detail)")
+            } else if ["serde_json::from_str", "serde_json::from_value", "serde_json::from_slice", "toml::from_str"]
+                .contains(&last.as_str())
+            {
+                Some("the parser's error (quoting the input)")
+            } else {
+                None
+            };
+            let from_db = source.is_some();
             if let Some(syn::Expr::Closure(cl)) = m.args.first() {
                 let body = compact(&cl.body);
                 let names: Vec<String> =
@@ -107,7 +131,7 @@ impl<'ast> Visit<'ast> for Leaks {
                     crate::check::analysis::syntax::idents_in(&cl.body).iter().any(|(n, _, _)| names.contains(n));
                 let shows = body.contains("to_string()") || body.contains("format!");
                 if from_db && used && shows && !body.contains("refus") && !body.contains("internal") {
-                    self.found.push((m.method.span(), "the database's own error message is sent to the client".into()));
+                    self.found.push((m.method.span(), format!("{} is sent to the client", source.unwrap_or_default())));
                 }
             }
         }

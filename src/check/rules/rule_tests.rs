@@ -186,9 +186,26 @@ fn odd_inputs_never_panic() {
     assert!(run_all(&Context::default()).is_empty());
     let odd = [
         ("src/main.rs", "macro_rules! m { () => {} }\nm!();\nfn f() { format!(\"{\"); let _ = \"ü{}sk-\"; }\n"),
-        ("src/lib.rs", "#[tool(description = concat!(\"a\", 1))]\nfn t(Parameters(p): Parameters<Missing>) { std::fs::read(p.x); }\n"),
+        (
+            "src/lib.rs",
+            "#[tool(description = concat!(\"a\", 1))]\nfn t(Parameters(p): Parameters<Missing>) { std::fs::read(p.x); }\n",
+        ),
         (".env", "=\nKEY\n\u{1F600}=\u{1F600}\n"),
         ("config.toml", "[a\nb = = c\n\"\" = 1\n"),
     ];
     let _ = run_all(&ctx(&odd));
+}
+
+#[test]
+fn engine_and_parser_errors_shown_to_the_client_are_disclosure() {
+    let src = tool(
+        r#"        let conn = rusqlite::Connection::open("a.db").map_err(|_| "x".to_string())?;
+        let n: i64 = conn.query_row("SELECT count(*) FROM t", [], |r| r.get(0)).map_err(|e| e.to_string())?;
+        let v: serde_json::Value = serde_json::from_str(&args.path).map_err(|e| format!("bad json: {e}"))?;
+        let _ = conn.lock().map_err(|e| e.to_string());
+        Ok(format!("{n} {v}"))"#,
+    );
+    let found = ids(&[("src/main.rs", &src)], "information-disclosure");
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found[0].contains("database") && found[1].contains("parser"), "{found:?}");
 }
