@@ -110,10 +110,7 @@ impl<'ast> Visit<'ast> for Leaks {
             };
             let source = if SQL_METHODS.contains(&last.as_str()) {
                 Some("the database's own error message (SQL, schema)")
-            } else if last == "send" && recv.contains("reqwest")
-                || last == "send" && recv.contains(".get(")
-                || last == "json"
-            {
+            } else if (last == "send" && (recv.contains("reqwest") || recv.contains(".get("))) || last == "json" {
                 Some("the HTTP client's error (URL, upstream detail)")
             } else if ["serde_json::from_str", "serde_json::from_value", "serde_json::from_slice", "toml::from_str"]
                 .contains(&last.as_str())
