@@ -196,6 +196,9 @@ mod tests {
         assert_eq!(read.title.as_deref(), Some("Read file"));
         assert_eq!(read.annotations.get("read_only_hint"), Some(&true));
         assert_eq!(read.location.line, 5);
+        assert_eq!(read.attr_location.line, 4);
+        assert_eq!(read.param_type.as_deref(), Some("ReadArgs"));
+        assert_eq!(read.param_binding.as_deref(), Some("p"));
         assert_eq!(tools[1].name, "wipe");
         assert_eq!(tools[1].function, "delete_all");
         assert_eq!(tools[1].description.as_deref(), Some("Delete everything"));

@@ -106,7 +106,26 @@ impl<'ast> Visit<'ast> for Deser {
             self.found.push((None, inner_type_name(&pt.ty), config_format(d)));
             return;
         }
+        // The `config` crate: `let c: Settings = builder.build()?.try_deserialize()?;`
+        if let (syn::Pat::Type(pt), Some(init)) = (&l.pat, &l.init)
+            && compact(&init.expr).contains(".try_deserialize")
+        {
+            self.found.push((None, inner_type_name(&pt.ty), true));
+            return;
+        }
         syn::visit::visit_local(self, l);
+    }
+
+    fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        if m.method == "try_deserialize"
+            && let Some(t) = m.turbofish.as_ref().and_then(|t| t.args.first()).and_then(|g| match g {
+                syn::GenericArgument::Type(t) => inner_type_name(t),
+                _ => None,
+            })
+        {
+            self.found.push((Some(t), None, true));
+        }
+        syn::visit::visit_expr_method_call(self, m);
     }
 
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {

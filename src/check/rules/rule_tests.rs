@@ -209,3 +209,15 @@ fn engine_and_parser_errors_shown_to_the_client_are_disclosure() {
     assert_eq!(found.len(), 2, "{found:?}");
     assert!(found[0].contains("database") && found[1].contains("parser"), "{found:?}");
 }
+
+#[test]
+fn config_crate_settings_without_deny_unknown_fields() {
+    let src = r#"#![forbid(unsafe_code)]
+#[derive(serde::Deserialize)]
+pub struct Settings { pub name: String }
+pub fn load() -> Result<Settings, config::ConfigError> {
+    config::Config::builder().add_source(config::File::with_name("app")).build()?.try_deserialize::<Settings>()
+}
+"#;
+    assert_eq!(ids(&[("src/main.rs", src)], "unvalidated-config").len(), 1);
+}
