@@ -30,9 +30,12 @@ impl<'a> Analysis<'a> {
         self.index.reachable(&starts, 4)
     }
 
-    /// The tool whose flows include function `func`, if exactly known.
+    /// The tool whose flows include function `func`, when exactly one tool reaches it (a
+    /// helper shared by several tools names none).
     pub fn tool_of(&self, func: usize) -> Option<String> {
-        self.flows.iter().find(|f| f.func == func).map(|f| f.tool.name.clone())
+        let mut names = self.flows.iter().filter(|f| f.func == func).map(|f| &f.tool.name);
+        let first = names.next()?;
+        names.all(|n| n == first).then(|| first.clone())
     }
 }
 
