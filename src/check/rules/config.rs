@@ -180,7 +180,7 @@ fn is_number(ty: &syn::Type) -> bool {
     })
 }
 
-fn is_dangerous_switch(name: &str) -> bool {
+pub fn is_dangerous_switch(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
     let words = [
         "dangerous",
@@ -239,6 +239,19 @@ pub fn config_structs_validated(ctx: &Context) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// Config structs that accept unknown keys, and keys in config files that match no field.
+pub fn unknown_fields(ctx: &Context) -> Vec<Finding> {
+    let mut out: Vec<Finding> =
+        config_structs_validated(ctx).into_iter().filter(|f| f.message.contains("unknown keys")).collect();
+    out.extend(unknown_config_keys(ctx));
+    out
+}
+
+/// Numeric config fields without bounds, or bounds nothing checks.
+pub fn numbers_unbounded(ctx: &Context) -> Vec<Finding> {
+    config_structs_validated(ctx).into_iter().filter(|f| !f.message.contains("unknown keys")).collect()
 }
 
 /// Dangerous switches (`enable_dangerous_operations`, `allow_*`) that default to true.

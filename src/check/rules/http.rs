@@ -84,8 +84,16 @@ impl<'ast> Visit<'ast> for Wildcard {
     }
 }
 
+pub fn origin_validation_off(ctx: &Context) -> Vec<Finding> {
+    origin_and_auth(ctx).into_iter().filter(|f| f.message.contains("Origin")).collect()
+}
+
+pub fn http_without_auth(ctx: &Context) -> Vec<Finding> {
+    origin_and_auth(ctx).into_iter().filter(|f| !f.message.contains("Origin")).collect()
+}
+
 /// No sign of Origin validation or of authentication anywhere in the HTTP server's code.
-pub fn origin_and_auth(ctx: &Context) -> Vec<Finding> {
+fn origin_and_auth(ctx: &Context) -> Vec<Finding> {
     if !http_server(ctx) {
         return Vec::new();
     }

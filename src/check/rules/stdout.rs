@@ -12,7 +12,7 @@ use crate::finding::{Finding, Severity};
 const ID: &str = "stdout-pollution";
 
 /// A crate serving MCP over stdio: rmcp with `transport-io`, or `stdio()` in its source.
-fn is_stdio_server(ctx: &Context) -> bool {
+pub fn is_stdio_server(ctx: &Context) -> bool {
     let by_feature = ctx
         .packages
         .iter()

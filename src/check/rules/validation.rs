@@ -65,8 +65,21 @@ fn has_bound(field: &syn::Field) -> bool {
     })
 }
 
+/// Fields without bounds, and caller-chosen sizes of allocations.
+pub fn params_unbounded(ctx: &Context) -> Vec<Finding> {
+    let mut out: Vec<Finding> =
+        parameter_bounds(ctx).into_iter().filter(|f| !f.message.contains("never checked")).collect();
+    out.extend(unbounded_allocation(ctx));
+    out
+}
+
+/// Bounds written for the schema that nothing in the code enforces.
+pub fn limits_not_enforced(ctx: &Context) -> Vec<Finding> {
+    parameter_bounds(ctx).into_iter().filter(|f| f.message.contains("never checked")).collect()
+}
+
 /// Parameter structs with unbounded fields, and declared bounds that nothing checks.
-pub fn parameter_bounds(ctx: &Context) -> Vec<Finding> {
+fn parameter_bounds(ctx: &Context) -> Vec<Finding> {
     let a = Analysis::new(ctx);
     let validated_somewhere = crate::check::analysis::index::shipped(ctx)
         .iter()
@@ -117,7 +130,7 @@ pub fn parameter_bounds(ctx: &Context) -> Vec<Finding> {
 
 /// A caller-chosen number that sizes an allocation (`repeat`, `with_capacity`, `vec![x; n]`)
 /// without a bound on the field or a comparison with a constant.
-pub fn unbounded_allocation(ctx: &Context) -> Vec<Finding> {
+fn unbounded_allocation(ctx: &Context) -> Vec<Finding> {
     let a = Analysis::new(ctx);
     let mut out = Vec::new();
     for tool in &a.tools {
