@@ -215,6 +215,33 @@ impl<'ast> Visit<'ast> for IdentCollector {
     }
 }
 
+/// Whether `block` calls a path ending in one of `names` (`fs::read`) or a method named so,
+/// without building token text.
+pub fn calls_any(block: &syn::Block, names: &[&str]) -> bool {
+    let mut v = CallsAny { names, found: false };
+    v.visit_block(block);
+    v.found
+}
+
+struct CallsAny<'n> {
+    names: &'n [&'n str],
+    found: bool,
+}
+
+impl<'ast> Visit<'ast> for CallsAny<'_> {
+    fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        if let Some(p) = call_path(c) {
+            self.found |= self.names.iter().any(|n| p.ends_with(n));
+        }
+        syn::visit::visit_expr_call(self, c);
+    }
+
+    fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        self.found |= self.names.iter().any(|n| m.method == n);
+        syn::visit::visit_expr_method_call(self, m);
+    }
+}
+
 /// Identifiers bound by a pattern.
 pub fn pat_idents(pat: &syn::Pat) -> Vec<String> {
     let mut out = Vec::new();

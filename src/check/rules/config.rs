@@ -30,7 +30,9 @@ const DESERIALIZERS: &[&str] = &[
 /// Struct names deserialised from config text, with the structs nested in them.
 fn config_structs<'a>(index: &'a Index<'a>, params: &BTreeSet<String>) -> Vec<&'a StructInfo<'a>> {
     let mut names = BTreeSet::new();
-    for f in &index.fns {
+    // Token walks are costly: only functions in files that deserialise anything.
+    let markers = ["from_str", "from_slice", "from_reader", "from_env", "try_deserialize"];
+    for f in index.fns.iter().filter(|f| markers.iter().any(|m| f.file.text.contains(m))) {
         let mut v = Deser { found: Vec::new() };
         v.visit_block(f.block);
         if v.found.is_empty() {
@@ -38,10 +40,8 @@ fn config_structs<'a>(index: &'a Index<'a>, params: &BTreeSet<String>) -> Vec<&'
         }
         // JSON is also what network responses come in: count it as config only when the
         // same function reads a file, or the type says it is configuration.
-        let reads_file = {
-            let t = compact(f.block);
-            t.contains("read_to_string") || t.contains("fs::read") || t.contains("File::open")
-        };
+        let reads_file =
+            crate::check::analysis::syntax::calls_any(f.block, &["read_to_string", "fs::read", "File::open"]);
         for (turbofish, local_ty, config_format) in v.found {
             let mut found = Vec::new();
             if let Some(t) = turbofish.or(local_ty) {
@@ -100,18 +100,17 @@ fn config_format(path: &str) -> bool {
 
 impl<'ast> Visit<'ast> for Deser {
     fn visit_local(&mut self, l: &'ast syn::Local) {
-        if let (syn::Pat::Type(pt), Some(init)) = (&l.pat, &l.init)
-            && let Some(d) = DESERIALIZERS.iter().find(|d| compact(&init.expr).contains(&format!("{d}(")))
-        {
-            self.found.push((None, inner_type_name(&pt.ty), config_format(d)));
-            return;
-        }
-        // The `config` crate: `let c: Settings = builder.build()?.try_deserialize()?;`
-        if let (syn::Pat::Type(pt), Some(init)) = (&l.pat, &l.init)
-            && compact(&init.expr).contains(".try_deserialize")
-        {
-            self.found.push((None, inner_type_name(&pt.ty), true));
-            return;
+        if let (syn::Pat::Type(pt), Some(init)) = (&l.pat, &l.init) {
+            let text = compact(&init.expr);
+            if let Some(d) = DESERIALIZERS.iter().find(|d| text.contains(&format!("{d}("))) {
+                self.found.push((None, inner_type_name(&pt.ty), config_format(d)));
+                return;
+            }
+            // The `config` crate: `let c: Settings = builder.build()?.try_deserialize()?;`
+            if text.contains(".try_deserialize") {
+                self.found.push((None, inner_type_name(&pt.ty), true));
+                return;
+            }
         }
         syn::visit::visit_local(self, l);
     }

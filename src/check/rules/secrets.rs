@@ -15,6 +15,10 @@ const HELP: &str =
 
 /// The kind of a high-confidence token found in `text`.
 pub fn token_kind(text: &str) -> Option<&'static str> {
+    // Every format below is at least 16 characters long.
+    if text.len() < 16 {
+        return None;
+    }
     let b = text.as_bytes();
     let run = |from: usize, ok: &dyn Fn(u8) -> bool| b[from.min(b.len())..].iter().take_while(|c| ok(**c)).count();
     let alnum = |c: u8| c.is_ascii_alphanumeric();

@@ -27,7 +27,11 @@ pub fn stdout_writes(ctx: &Context) -> Vec<Finding> {
         return Vec::new();
     }
     let mut out = Vec::new();
-    for file in crate::check::analysis::index::shipped(ctx).into_iter().filter(|f| !http_only_binary(&f.text)) {
+    let markers = ["print", "stdout", "tracing_subscriber", "fmt()"];
+    for file in crate::check::analysis::index::shipped(ctx)
+        .into_iter()
+        .filter(|f| markers.iter().any(|m| f.text.contains(m)) && !http_only_binary(&f.text))
+    {
         let mut v = Stdout { file: &file.path, out: &mut out };
         v.visit_file(&file.ast);
     }
