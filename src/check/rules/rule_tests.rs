@@ -221,3 +221,90 @@ pub fn load() -> Result<Settings, config::ConfigError> {
 "#;
     assert_eq!(ids(&[("src/main.rs", src)], "unvalidated-config").len(), 1);
 }
+
+#[test]
+fn child_processes_are_killed_at_the_timeout_and_kept_off_stdout() {
+    let bad = tool(
+        r#"        let status = tokio::process::Command::new("make").arg("--").arg(&args.path).status().await.map_err(|_| "x".to_string())?;
+        Ok(status.to_string())"#,
+    );
+    assert_eq!(
+        ids(&[("src/main.rs", &bad)], "missing-timeout").iter().filter(|m| m.contains("kill_on_drop")).count(),
+        1
+    );
+    assert_eq!(ids(&[("src/main.rs", &bad)], "stdout-pollution").len(), 1);
+    let good = bad.replace(
+        ".arg(&args.path).status()",
+        ".arg(&args.path).stdout(std::process::Stdio::null()).kill_on_drop(true).status()",
+    );
+    assert!(ids(&[("src/main.rs", &good)], "missing-timeout").iter().all(|m| !m.contains("kill_on_drop")));
+    assert!(ids(&[("src/main.rs", &good)], "stdout-pollution").is_empty());
+}
+
+#[test]
+fn http_clients_need_a_timeout_and_an_open_world_hint() {
+    let src = tool(
+        r#"        let client = reqwest::Client::new();
+        let body = client.get(&args.path).send().await.map_err(|_| "x".to_string())?;
+        Ok(body.status().to_string())"#,
+    )
+    .replace("destructive_hint = false", "destructive_hint = false, open_world_hint = false");
+    assert_eq!(
+        ids(&[("src/main.rs", &src)], "missing-timeout").iter().filter(|m| m.contains("HTTP client")).count(),
+        1
+    );
+    assert_eq!(
+        ids(&[("src/main.rs", &src)], "misleading-annotation").iter().filter(|m| m.contains("open_world_hint")).count(),
+        1
+    );
+    let good = src
+        .replace("reqwest::Client::new()", "reqwest::Client::builder().timeout(std::time::Duration::from_secs(5)).build().map_err(|_| \"x\".to_string())?")
+        .replace("open_world_hint = false", "open_world_hint = true");
+    assert!(ids(&[("src/main.rs", &good)], "missing-timeout").iter().all(|m| !m.contains("HTTP client")));
+    assert!(ids(&[("src/main.rs", &good)], "misleading-annotation").is_empty());
+}
+
+#[test]
+fn read_only_by_rolled_back_transaction_is_sql_injection() {
+    let src = tool(
+        r#"        let conn = rusqlite::Connection::open("a.db").map_err(|_| "x".to_string())?;
+        conn.execute_batch("BEGIN").map_err(|_| "x".to_string())?;
+        let n = conn.execute(&args.path, []).map_err(|_| "x".to_string());
+        conn.execute_batch("ROLLBACK").map_err(|_| "x".to_string())?;
+        Ok(format!("{n:?}"))"#,
+    );
+    assert_eq!(ids(&[("src/main.rs", &src)], "sql-injection").iter().filter(|m| m.contains("rolled-back")).count(), 1);
+}
+
+#[test]
+fn swallowed_config_errors_and_switches_shipped_on() {
+    let src = r#"#![forbid(unsafe_code)]
+#[derive(Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config { pub enable_shell: bool }
+pub fn load(text: &str) -> Config { toml::from_str(text).unwrap_or_default() }
+"#;
+    let files = [("src/main.rs", src), ("server.toml", "enable_shell = true\n")];
+    assert_eq!(ids(&files, "unvalidated-config").iter().filter(|m| m.contains("falls back")).count(), 1);
+    assert_eq!(ids(&files, "excessive-privilege").len(), 1);
+    let fixed =
+        src.replace("toml::from_str(text).unwrap_or_default()", "toml::from_str(text).expect(\"valid config\")");
+    let files = [("src/main.rs", fixed.as_str()), ("server.toml", "enable_shell = false\n")];
+    assert!(ids(&files, "unvalidated-config").is_empty());
+    assert!(ids(&files, "excessive-privilege").is_empty());
+}
+
+#[test]
+fn a_writable_database_that_no_tool_writes_is_excessive_privilege() {
+    let src = tool(
+        r#"        let conn = rusqlite::Connection::open("a.db").map_err(|_| "x".to_string())?;
+        let n: i64 = conn.query_row("SELECT count(*) FROM t WHERE name = ?1", [&args.path], |r| r.get(0)).map_err(|_| "x".to_string())?;
+        Ok(n.to_string())"#,
+    );
+    assert_eq!(ids(&[("src/main.rs", &src)], "excessive-privilege").len(), 1);
+    let ro = src.replace(
+        "rusqlite::Connection::open(\"a.db\")",
+        "rusqlite::Connection::open_with_flags(\"a.db\", rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)",
+    );
+    assert!(ids(&[("src/main.rs", &ro)], "excessive-privilege").is_empty());
+}
