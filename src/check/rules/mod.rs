@@ -5,6 +5,7 @@ mod choke_point;
 mod command;
 mod common;
 mod config;
+mod config_keys;
 mod disclosure;
 mod http;
 mod more;
