@@ -108,7 +108,12 @@ fn origin_and_auth(ctx: &Context) -> Vec<Finding> {
     };
     let all: String = shipped.iter().map(|f| f.text.to_ascii_lowercase()).collect();
     let mut out = Vec::new();
-    if !all.contains("origin") {
+    // rmcp's `StreamableHttpServerConfig` leaves Origin validation off until origins are listed.
+    let checks_origin =
+        ["with_allowed_origins", "allowed_origins:", "enforce_origin_validation", "header::origin", "\"origin\""]
+            .iter()
+            .any(|k| all.contains(k));
+    if !checks_origin || all.contains("disable_allowed_origins") {
         out.push(finding(
             ID,
             Severity::Warn,

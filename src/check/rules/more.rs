@@ -77,7 +77,15 @@ pub fn host_validation_off(ctx: &Context) -> Vec<Finding> {
         return Vec::new();
     };
     let all: String = files.iter().map(|f| f.text.to_ascii_lowercase()).collect();
-    if ["header::host", "allowed_hosts", "\"host\"", "host_allow", "hostvalidat"].iter().any(|k| all.contains(k)) {
+    // rmcp's `StreamableHttpService` checks `Host` against loopback names unless told not to;
+    // other servers need their own check.
+    let rmcp_default = all.contains("streamablehttpservice");
+    let switched_off = all.contains("disable_allowed_hosts")
+        || all.contains("allowed_hosts:vec![]")
+        || all.contains("allowed_hosts: vec![]");
+    let own_check =
+        ["header::host", "allowed_hosts", "\"host\"", "host_allow", "hostvalidat"].iter().any(|k| all.contains(k));
+    if !switched_off && (rmcp_default || own_check) {
         return Vec::new();
     }
     vec![finding(
