@@ -87,6 +87,20 @@ impl<'ast> Visit<'ast> for Wildcard {
     }
 }
 
+/// The line (1-based) where the HTTP MCP service is built, or else first named.
+pub fn service_line(text: &str) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let built = lines.iter().position(|l| {
+        l.contains("StreamableHttpService::new") || l.contains("SseServer::serve") || l.contains("SseServer::new")
+    });
+    let named = || {
+        lines.iter().position(|l| {
+            !l.trim_start().starts_with("use ") && (l.contains("StreamableHttpService") || l.contains("SseServer"))
+        })
+    };
+    built.or_else(named).map(|n| n + 1)
+}
+
 pub fn origin_validation_off(ctx: &Context) -> Vec<Finding> {
     origin_and_auth(ctx).into_iter().filter(|f| f.message.contains("Origin")).collect()
 }
@@ -101,9 +115,7 @@ fn origin_and_auth(ctx: &Context) -> Vec<Finding> {
         return Vec::new();
     }
     let shipped: Vec<_> = crate::check::analysis::index::shipped(ctx).into_iter().collect();
-    let Some((file, line)) = shipped.iter().find_map(|f| {
-        f.text.lines().position(|l| l.contains("StreamableHttpService") || l.contains("SseServer")).map(|n| (f, n + 1))
-    }) else {
+    let Some((file, line)) = shipped.iter().find_map(|f| super::http::service_line(&f.text).map(|n| (f, n))) else {
         return Vec::new();
     };
     let all: String = shipped.iter().map(|f| f.text.to_ascii_lowercase()).collect();

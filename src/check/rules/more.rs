@@ -71,9 +71,7 @@ impl<'ast> Visit<'ast> for Swallow {
 /// An HTTP MCP server with no Host header allow-list (DNS rebinding).
 pub fn host_validation_off(ctx: &Context) -> Vec<Finding> {
     let files = shipped(ctx);
-    let Some((file, line)) = files.iter().find_map(|f| {
-        f.text.lines().position(|l| l.contains("StreamableHttpService") || l.contains("SseServer")).map(|n| (f, n + 1))
-    }) else {
+    let Some((file, line)) = files.iter().find_map(|f| super::http::service_line(&f.text).map(|n| (f, n))) else {
         return Vec::new();
     };
     let all: String = files.iter().map(|f| f.text.to_ascii_lowercase()).collect();
