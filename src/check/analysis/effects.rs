@@ -51,8 +51,18 @@ pub const SQL_METHODS: &[&str] = &[
     "batch_execute",
 ];
 
-pub const SHELLS: &[&str] =
-    &["sh", "bash", "zsh", "dash", "cmd", "cmd.exe", "powershell", "pwsh", "/bin/sh", "/bin/bash"];
+pub const SHELLS: &[&str] = &[
+    "sh",
+    "bash",
+    "zsh",
+    "dash",
+    "cmd",
+    "cmd.exe",
+    "powershell",
+    "pwsh",
+    "/bin/sh",
+    "/bin/bash",
+];
 
 /// True when the crate opens its database read-only somewhere.
 pub fn read_only_database(ctx: &Context) -> bool {
@@ -67,17 +77,25 @@ pub fn read_only_database(ctx: &Context) -> bool {
 /// Whether the SQL text writes.
 pub fn sql_writes(text: &str) -> bool {
     let t = text.trim_start().to_ascii_uppercase();
-    ["INSERT", "UPDATE", "DELETE", "DROP", "CREATE", "ALTER", "REPLACE", "ATTACH", "VACUUM"]
-        .iter()
-        .any(|k| t.starts_with(k))
+    [
+        "INSERT", "UPDATE", "DELETE", "DROP", "CREATE", "ALTER", "REPLACE", "ATTACH", "VACUUM",
+    ]
+    .iter()
+    .any(|k| t.starts_with(k))
 }
 
 /// Effects of one body; `taint` marks caller-controlled values, `ro_db` a read-only database.
 pub fn effects(block: &syn::Block, taint: &Taint, ro_db: bool) -> Vec<Effect> {
     let text = compact(block);
     // A program picked from an allow-list is the operator's choice, not the caller's.
-    let allow_listed = text.contains(".contains(") || text.contains("allowed") || text.contains("allow_list");
-    let mut v = Effects { taint, ro_db, allow_listed, out: Vec::new() };
+    let allow_listed =
+        text.contains(".contains(") || text.contains("allowed") || text.contains("allow_list");
+    let mut v = Effects {
+        taint,
+        ro_db,
+        allow_listed,
+        out: Vec::new(),
+    };
     v.visit_block(block);
     v.out
 }
@@ -96,18 +114,30 @@ impl<'ast> Visit<'ast> for Effects<'_> {
             let fs = p.contains("fs::") || p.starts_with("File::") || p.contains("::File::");
             let kind = match last {
                 "remove_file" | "remove_dir" | "remove_dir_all" if fs => Some(Kind::Delete),
-                "write" | "create_dir" | "create_dir_all" | "rename" | "copy" | "create" | "hard_link" if fs => {
+                "write" | "create_dir" | "create_dir_all" | "rename" | "copy" | "create"
+                | "hard_link"
+                    if fs =>
+                {
                     Some(Kind::Write)
                 }
                 "new" if p.ends_with("Command::new") => {
-                    let shell = c.args.first().and_then(str_lit).is_some_and(|(s, _)| SHELLS.contains(&s.as_str()));
-                    let chosen = !self.allow_listed && c.args.first().is_some_and(|a| self.taint.of(a).is_some());
+                    let shell = c
+                        .args
+                        .first()
+                        .and_then(str_lit)
+                        .is_some_and(|(s, _)| SHELLS.contains(&s.as_str()));
+                    let chosen = !self.allow_listed
+                        && c.args.first().is_some_and(|a| self.taint.of(a).is_some());
                     (shell || chosen).then_some(Kind::Spawn)
                 }
                 _ => None,
             };
             if let Some(kind) = kind {
-                self.out.push(Effect { kind, span: c.func.span(), what: p });
+                self.out.push(Effect {
+                    kind,
+                    span: c.func.span(),
+                    what: p,
+                });
             }
         }
         syn::visit::visit_expr_call(self, c);
@@ -116,10 +146,14 @@ impl<'ast> Visit<'ast> for Effects<'_> {
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
         let name = m.method.to_string();
         let kind = match name.as_str() {
-            "remove_file" | "remove_dir" | "remove_dir_all" | "remove_open_dir_all" if !m.args.is_empty() => {
+            "remove_file" | "remove_dir" | "remove_dir_all" | "remove_open_dir_all"
+                if !m.args.is_empty() =>
+            {
                 Some(Kind::Delete)
             }
-            "create_dir" | "create_dir_all" | "rename" | "hard_link" if !m.args.is_empty() => Some(Kind::Write),
+            "create_dir" | "create_dir_all" | "rename" | "hard_link" if !m.args.is_empty() => {
+                Some(Kind::Write)
+            }
             // `Dir::write(path, contents)`; `io::Write::write` takes one argument.
             "write" if m.args.len() == 2 => Some(Kind::Write),
             n if SQL_METHODS.contains(&n) => m.args.first().and_then(|a| {
@@ -132,12 +166,23 @@ impl<'ast> Visit<'ast> for Effects<'_> {
             _ => None,
         };
         if let Some(kind) = kind {
-            self.out.push(Effect { kind, span: m.method.span(), what: format!(".{name}()") });
+            self.out.push(Effect {
+                kind,
+                span: m.method.span(),
+                what: format!(".{name}()"),
+            });
         }
         if name == "open" && compact(&m.receiver).contains("OpenOptions") {
             let chain = compact(&m.receiver);
-            if chain.contains(".write(true)") || chain.contains(".append(true)") || chain.contains(".create(true)") {
-                self.out.push(Effect { kind: Kind::Write, span: m.method.span(), what: "OpenOptions::open".into() });
+            if chain.contains(".write(true)")
+                || chain.contains(".append(true)")
+                || chain.contains(".create(true)")
+            {
+                self.out.push(Effect {
+                    kind: Kind::Write,
+                    span: m.method.span(),
+                    what: "OpenOptions::open".into(),
+                });
             }
         }
         syn::visit::visit_expr_method_call(self, m);

@@ -25,14 +25,21 @@ impl Taint {
     /// The tool parameter that `expr` carries, if any. `if` conditions and `match` scrutinees
     /// are not followed: a value chosen by a branch is not the parameter itself.
     pub fn of(&self, expr: &syn::Expr) -> Option<String> {
-        let mut v = Carrier { taint: self, found: None };
+        let mut v = Carrier {
+            taint: self,
+            found: None,
+        };
         v.visit_expr(expr);
         v.found
     }
 
     fn label(&self, name: &str, field: Option<&str>) -> Option<String> {
         let label = self.vars.get(name)?;
-        Some(if label == WHOLE { field.unwrap_or(name).to_string() } else { label.clone() })
+        Some(if label == WHOLE {
+            field.unwrap_or(name).to_string()
+        } else {
+            label.clone()
+        })
     }
 }
 
@@ -55,7 +62,10 @@ impl<'ast> Visit<'ast> for Carrier<'_> {
             }
             syn::Expr::Match(m) => m.arms.iter().for_each(|a| self.visit_expr(&a.body)),
             syn::Expr::MethodCall(m)
-                if matches!(m.method.to_string().as_str(), "len" | "is_empty" | "is_some" | "is_none") => {}
+                if matches!(
+                    m.method.to_string().as_str(),
+                    "len" | "is_empty" | "is_some" | "is_none"
+                ) => {}
             syn::Expr::Closure(_) => {}
             _ => {
                 for (name, field, _) in idents_in(e) {
@@ -80,17 +90,18 @@ pub struct Flow {
 
 /// The index of the function implementing `tool`.
 pub fn tool_fn(index: &Index<'_>, tool: &ToolInfo) -> Option<usize> {
-    index
-        .fns
-        .iter()
-        .position(|f| f.file.path == tool.location.file && f.sig.ident.span().start().line == tool.location.line)
+    index.fns.iter().position(|f| {
+        f.file.path == tool.location.file && f.sig.ident.span().start().line == tool.location.line
+    })
 }
 
 /// Every function body each tool reaches, the tool's own first.
 pub fn tool_flows(index: &Index<'_>, tools: &[ToolInfo]) -> Vec<Flow> {
     let mut out = Vec::new();
     for tool in tools {
-        let Some(start) = tool_fn(index, tool) else { continue };
+        let Some(start) = tool_fn(index, tool) else {
+            continue;
+        };
         let mut initial = Taint::default();
         if let Some(b) = &tool.param_binding {
             initial.vars.insert(b.clone(), WHOLE.to_string());
@@ -109,12 +120,22 @@ fn follow(
     depth: usize,
     out: &mut Vec<Flow>,
 ) {
-    if out.iter().filter(|f| f.tool.name == tool.name).any(|f| f.func == func) || out.len() > 10_000 {
+    if out
+        .iter()
+        .filter(|f| f.tool.name == tool.name)
+        .any(|f| f.func == func)
+        || out.len() > 10_000
+    {
         return;
     }
     let f = &index.fns[func];
     let taint = propagate(f, initial);
-    out.push(Flow { tool: tool.clone(), func, taint: taint.clone(), via: via.clone() });
+    out.push(Flow {
+        tool: tool.clone(),
+        func,
+        taint: taint.clone(),
+        via: via.clone(),
+    });
     if depth >= 2 {
         return;
     }
@@ -126,8 +147,11 @@ fn follow(
             syn::Expr::MethodCall(m) => (m.args.iter().collect(), m.method.span()),
             _ => continue,
         };
-        let tainted: Vec<(usize, String)> =
-            args.iter().enumerate().filter_map(|(i, a)| taint.of(a).map(|l| (i, l))).collect();
+        let tainted: Vec<(usize, String)> = args
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| taint.of(a).map(|l| (i, l)))
+            .collect();
         if tainted.is_empty() {
             continue;
         }
@@ -154,7 +178,10 @@ fn follow(
                 continue;
             }
             let mut v = via.clone();
-            v.push(Label { location: location(&f.file.path, span), message: format!("passed to `{}` here", g.name) });
+            v.push(Label {
+                location: location(&f.file.path, span),
+                message: format!("passed to `{}` here", g.name),
+            });
             follow(index, tool, callee, next, v, depth + 1, out);
         }
     }

@@ -39,8 +39,12 @@ pub struct Index<'a> {
 
 /// Code outside the shipped targets: integration tests, benches, examples, build scripts.
 pub fn is_excluded(path: &Path) -> bool {
-    path.components().any(|c| matches!(c.as_os_str().to_str(), Some("tests" | "benches" | "examples")))
-        || path.file_name().is_some_and(|n| n == "build.rs")
+    path.components().any(|c| {
+        matches!(
+            c.as_os_str().to_str(),
+            Some("tests" | "benches" | "examples")
+        )
+    }) || path.file_name().is_some_and(|n| n == "build.rs")
 }
 
 /// Files compiled only for tests: the targets of `#[cfg(test)] mod x;` declarations.
@@ -48,17 +52,31 @@ fn test_only_files(ctx: &Context) -> BTreeSet<PathBuf> {
     let mut out = BTreeSet::new();
     for file in &ctx.sources {
         let parent = file.path.parent().unwrap_or(Path::new(""));
-        let stem = file.path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
-        let children = if matches!(stem, "mod" | "main" | "lib") { parent.to_path_buf() } else { parent.join(stem) };
+        let stem = file
+            .path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        let children = if matches!(stem, "mod" | "main" | "lib") {
+            parent.to_path_buf()
+        } else {
+            parent.join(stem)
+        };
         for item in &file.ast.items {
             let syn::Item::Mod(m) = item else { continue };
             if m.content.is_some() || !is_test_item(&m.attrs) {
                 continue;
             }
-            let explicit = m.attrs.iter().find(|a| a.path().is_ident("path")).and_then(|a| match &a.meta {
-                syn::Meta::NameValue(nv) => super::syntax::str_lit(&nv.value).map(|(s, _)| s),
-                _ => None,
-            });
+            let explicit =
+                m.attrs
+                    .iter()
+                    .find(|a| a.path().is_ident("path"))
+                    .and_then(|a| match &a.meta {
+                        syn::Meta::NameValue(nv) => {
+                            super::syntax::str_lit(&nv.value).map(|(s, _)| s)
+                        }
+                        _ => None,
+                    });
             match explicit {
                 Some(p) => {
                     out.insert(parent.join(p));
@@ -77,12 +95,19 @@ fn test_only_files(ctx: &Context) -> BTreeSet<PathBuf> {
 /// only compiled for tests.
 pub fn shipped(ctx: &Context) -> Vec<&SourceFile> {
     let tests = test_only_files(ctx);
-    ctx.sources.iter().filter(|f| !is_excluded(&f.path) && !tests.contains(&f.path)).collect()
+    ctx.sources
+        .iter()
+        .filter(|f| !is_excluded(&f.path) && !tests.contains(&f.path))
+        .collect()
 }
 
 impl<'a> Index<'a> {
     pub fn new(ctx: &'a Context) -> Self {
-        let mut index = Index { fns: Vec::new(), structs: Vec::new(), default_impls: Vec::new() };
+        let mut index = Index {
+            fns: Vec::new(),
+            structs: Vec::new(),
+            default_impls: Vec::new(),
+        };
         for file in shipped(ctx) {
             let module = module_name(&file.path);
             index.items(&file.ast.items, file, &module);
@@ -106,8 +131,11 @@ impl<'a> Index<'a> {
                 }),
                 syn::Item::Impl(imp) if !is_test_item(&imp.attrs) => {
                     let self_ty = super::syntax::inner_type_name(&imp.self_ty);
-                    let trait_name =
-                        imp.trait_.as_ref().and_then(|(_, p, _)| p.segments.last()).map(|s| s.ident.to_string());
+                    let trait_name = imp
+                        .trait_
+                        .as_ref()
+                        .and_then(|(_, p, _)| p.segments.last())
+                        .map(|s| s.ident.to_string());
                     if trait_name.as_deref() == Some("Default") {
                         self.default_impls.push((imp, file));
                     }
@@ -130,7 +158,9 @@ impl<'a> Index<'a> {
                         }
                     }
                 }
-                syn::Item::Struct(s) if !is_test_item(&s.attrs) => self.structs.push(StructInfo { item: s, file }),
+                syn::Item::Struct(s) if !is_test_item(&s.attrs) => {
+                    self.structs.push(StructInfo { item: s, file })
+                }
                 syn::Item::Mod(m) if !is_test_item(&m.attrs) => {
                     if let Some((_, items)) = &m.content {
                         self.items(items, file, &m.ident.to_string());
@@ -148,15 +178,21 @@ impl<'a> Index<'a> {
     /// The crate functions a call expression may reach, by name.
     pub fn resolve_call(&self, expr: &syn::Expr, caller: &FnInfo<'_>) -> Vec<usize> {
         match expr {
-            syn::Expr::Call(c) => call_path(c).map(|p| self.resolve_path(&p, caller)).unwrap_or_default(),
+            syn::Expr::Call(c) => call_path(c)
+                .map(|p| self.resolve_path(&p, caller))
+                .unwrap_or_default(),
             syn::Expr::MethodCall(m) => {
                 let name = m.method.to_string();
                 let on_self = matches!(&*m.receiver, syn::Expr::Path(p) if p.path.is_ident("self"));
-                let all: Vec<usize> =
-                    (0..self.fns.len()).filter(|&i| self.fns[i].has_receiver && self.fns[i].name == name).collect();
+                let all: Vec<usize> = (0..self.fns.len())
+                    .filter(|&i| self.fns[i].has_receiver && self.fns[i].name == name)
+                    .collect();
                 if on_self {
-                    let same: Vec<usize> =
-                        all.iter().copied().filter(|&i| self.fns[i].self_ty == caller.self_ty).collect();
+                    let same: Vec<usize> = all
+                        .iter()
+                        .copied()
+                        .filter(|&i| self.fns[i].self_ty == caller.self_ty)
+                        .collect();
                     if !same.is_empty() {
                         return same;
                     }
@@ -170,8 +206,14 @@ impl<'a> Index<'a> {
 
     fn resolve_path(&self, path: &str, caller: &FnInfo<'_>) -> Vec<usize> {
         let segs: Vec<&str> = path.split("::").collect();
-        let Some(name) = segs.last() else { return Vec::new() };
-        let qualifier = if segs.len() >= 2 { Some(segs[segs.len() - 2]) } else { None };
+        let Some(name) = segs.last() else {
+            return Vec::new();
+        };
+        let qualifier = if segs.len() >= 2 {
+            Some(segs[segs.len() - 2])
+        } else {
+            None
+        };
         let found: Vec<usize> = (0..self.fns.len())
             .filter(|&i| {
                 let f = &self.fns[i];
@@ -182,13 +224,23 @@ impl<'a> Index<'a> {
                     None => f.self_ty.is_none(),
                     Some("Self") => f.self_ty == caller.self_ty,
                     Some("self" | "super" | "crate") => f.self_ty.is_none(),
-                    Some(q) => f.self_ty.as_deref() == Some(q) || (f.self_ty.is_none() && f.module == q),
+                    Some(q) => {
+                        f.self_ty.as_deref() == Some(q) || (f.self_ty.is_none() && f.module == q)
+                    }
                 }
             })
             .collect();
         // An unqualified call means the function in scope: prefer the caller's own file.
-        let local: Vec<usize> = found.iter().copied().filter(|&i| self.fns[i].file.path == caller.file.path).collect();
-        if qualifier.is_none() && !local.is_empty() { local } else { found }
+        let local: Vec<usize> = found
+            .iter()
+            .copied()
+            .filter(|&i| self.fns[i].file.path == caller.file.path)
+            .collect();
+        if qualifier.is_none() && !local.is_empty() {
+            local
+        } else {
+            found
+        }
     }
 
     /// Functions reachable from `start` within `depth` calls (including `start`), with calls
@@ -218,8 +270,12 @@ impl<'a> Index<'a> {
         let caller = &self.fns[i];
         let mut v = CallCollector { exprs: Vec::new() };
         v.visit_block(caller.block);
-        let mut out: Vec<usize> =
-            v.exprs.iter().flat_map(|e| self.resolve_call(e, caller)).filter(|&j| j != i).collect();
+        let mut out: Vec<usize> = v
+            .exprs
+            .iter()
+            .flat_map(|e| self.resolve_call(e, caller))
+            .filter(|&j| j != i)
+            .collect();
         out.sort_unstable();
         out.dedup();
         out
@@ -267,9 +323,17 @@ impl<'ast> Visit<'ast> for CallCollector {
 }
 
 fn module_name(path: &Path) -> String {
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
     match stem {
-        "mod" => path.parent().and_then(|p| p.file_name()).and_then(|s| s.to_str()).unwrap_or_default().to_string(),
+        "mod" => path
+            .parent()
+            .and_then(|p| p.file_name())
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string(),
         "main" | "lib" => "crate".to_string(),
         s => s.to_string(),
     }
@@ -277,7 +341,9 @@ fn module_name(path: &Path) -> String {
 
 /// The crate's direct dependencies and their features, from the manifests' text.
 pub fn depends_on(ctx: &Context, krate: &str) -> bool {
-    ctx.packages.iter().any(|p| dependency(&p.manifest_text, krate).is_some())
+    ctx.packages
+        .iter()
+        .any(|p| dependency(&p.manifest_text, krate).is_some())
 }
 
 /// Features of dependency `krate` in a manifest (empty when it has none), `None` if absent.
@@ -287,7 +353,11 @@ pub fn dependency(manifest: &str, krate: &str) -> Option<Vec<String>> {
     let features = dep
         .get("features")
         .and_then(|f| f.as_array())
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default();
     Some(features)
 }

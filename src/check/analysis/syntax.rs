@@ -5,7 +5,11 @@ use syn::visit::Visit;
 
 /// `std::fs::read` for a path expression, `""` otherwise.
 pub fn path_text(path: &syn::Path) -> String {
-    path.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>().join("::")
+    path.segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect::<Vec<_>>()
+        .join("::")
 }
 
 /// The called path of `f(...)`, when `f` is a path.
@@ -24,17 +28,28 @@ pub fn compact<T: quote::ToTokens>(node: &T) -> String {
 /// The value of a string literal expression (through references and `.to_string()`-like calls).
 pub fn str_lit(expr: &syn::Expr) -> Option<(String, proc_macro2::Span)> {
     match expr {
-        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some((s.value(), s.span())),
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => Some((s.value(), s.span())),
         syn::Expr::Reference(r) => str_lit(&r.expr),
         syn::Expr::Paren(p) => str_lit(&p.expr),
         syn::Expr::MethodCall(m)
-            if m.args.is_empty() && matches!(m.method.to_string().as_str(), "to_string" | "to_owned" | "into") =>
+            if m.args.is_empty()
+                && matches!(
+                    m.method.to_string().as_str(),
+                    "to_string" | "to_owned" | "into"
+                ) =>
         {
             str_lit(&m.receiver)
         }
         syn::Expr::Call(c) if c.args.len() == 1 => {
             let p = call_path(c)?;
-            if p.ends_with("String::from") || p.ends_with("from") { str_lit(&c.args[0]) } else { None }
+            if p.ends_with("String::from") || p.ends_with("from") {
+                str_lit(&c.args[0])
+            } else {
+                None
+            }
         }
         _ => None,
     }
@@ -48,7 +63,8 @@ pub fn is_constant(expr: &syn::Expr) -> bool {
         syn::Expr::Paren(p) => is_constant(&p.expr),
         syn::Expr::Path(p) => p.path.segments.last().is_some_and(|s| {
             let s = s.ident.to_string();
-            s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            s.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
         }),
         _ => str_lit(expr).is_some(),
     }
@@ -63,14 +79,22 @@ pub struct FmtArg {
 /// The format string and arguments of `format!`-like macros (`format!`, `write!`, `panic!`...).
 /// Inline captures (`{err:?}`) become path expressions.
 pub fn format_args(mac: &syn::Macro) -> Option<(syn::LitStr, Vec<FmtArg>)> {
-    let parts = mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated).ok()?;
+    let parts = mac
+        .parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated)
+        .ok()?;
     let mut iter = parts.into_iter().peekable();
     // `write!(f, "...")` carries a destination first.
     let first = iter.next()?;
     let lit = match first {
-        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => s,
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => s,
         _ => match iter.next()? {
-            syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => s,
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => s,
             _ => return None,
         },
     };
@@ -131,7 +155,11 @@ fn placeholders(s: &str) -> Vec<String> {
 
 /// The macro name (last path segment).
 pub fn macro_name(mac: &syn::Macro) -> String {
-    mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default()
+    mac.path
+        .segments
+        .last()
+        .map(|s| s.ident.to_string())
+        .unwrap_or_default()
 }
 
 /// Expressions inside a macro body that parses as comma-separated expressions.
@@ -143,12 +171,18 @@ pub fn macro_exprs(mac: &syn::Macro) -> Vec<syn::Expr> {
 
 /// Macros whose body is format arguments.
 pub fn is_format_macro(name: &str) -> bool {
-    matches!(name, "format" | "write" | "writeln" | "format_args" | "panic" | "anyhow" | "bail" | "eyre")
+    matches!(
+        name,
+        "format" | "write" | "writeln" | "format_args" | "panic" | "anyhow" | "bail" | "eyre"
+    )
 }
 
 /// Logging macros: their text goes to the log, not to the client.
 pub fn is_log_macro(name: &str) -> bool {
-    matches!(name, "info" | "warn" | "error" | "debug" | "trace" | "event" | "eprintln" | "eprint" | "log")
+    matches!(
+        name,
+        "info" | "warn" | "error" | "debug" | "trace" | "event" | "eprintln" | "eprint" | "log"
+    )
 }
 
 /// Whether the item carries `#[cfg(test)]` or `#[test]`-like attributes.
@@ -158,7 +192,9 @@ pub fn is_test_item(attrs: &[syn::Attribute]) -> bool {
         if p.is_ident("test") || p.segments.last().is_some_and(|s| s.ident == "test") {
             return true;
         }
-        p.is_ident("cfg") && compact(&a.meta).contains("test") && !compact(&a.meta).contains("not(test")
+        p.is_ident("cfg")
+            && compact(&a.meta).contains("test")
+            && !compact(&a.meta).contains("not(test")
     })
 }
 
@@ -178,18 +214,25 @@ struct IdentCollector {
 impl<'ast> Visit<'ast> for IdentCollector {
     fn visit_expr_field(&mut self, f: &'ast syn::ExprField) {
         let base = match &*f.base {
-            syn::Expr::Path(p) if p.path.segments.len() == 1 => Some(p.path.segments[0].ident.clone()),
+            syn::Expr::Path(p) if p.path.segments.len() == 1 => {
+                Some(p.path.segments[0].ident.clone())
+            }
             // `params.0.path` on an un-destructured `Parameters<T>`.
             syn::Expr::Field(inner) if matches!(inner.member, syn::Member::Unnamed(ref i) if i.index == 0) => {
                 match &*inner.base {
-                    syn::Expr::Path(p) if p.path.segments.len() == 1 => Some(p.path.segments[0].ident.clone()),
+                    syn::Expr::Path(p) if p.path.segments.len() == 1 => {
+                        Some(p.path.segments[0].ident.clone())
+                    }
                     _ => None,
                 }
             }
             _ => None,
         };
         match (base, &f.member) {
-            (Some(b), syn::Member::Named(m)) => self.found.push((b.to_string(), Some(m.to_string()), m.span())),
+            (Some(b), syn::Member::Named(m)) => {
+                self.found
+                    .push((b.to_string(), Some(m.to_string()), m.span()))
+            }
             _ => syn::visit::visit_expr_field(self, f),
         }
     }
@@ -218,7 +261,10 @@ impl<'ast> Visit<'ast> for IdentCollector {
 /// Whether `block` calls a path ending in one of `names` (`fs::read`) or a method named so,
 /// without building token text.
 pub fn calls_any(block: &syn::Block, names: &[&str]) -> bool {
-    let mut v = CallsAny { names, found: false };
+    let mut v = CallsAny {
+        names,
+        found: false,
+    };
     v.visit_block(block);
     v.found
 }
@@ -274,8 +320,10 @@ pub fn inner_type_name(ty: &syn::Type) -> Option<String> {
         syn::Type::Path(p) => {
             let last = p.path.segments.last()?;
             let name = last.ident.to_string();
-            if matches!(name.as_str(), "Arc" | "Rc" | "Box" | "Option" | "Mutex" | "RwLock" | "Vec")
-                && let syn::PathArguments::AngleBracketed(a) = &last.arguments
+            if matches!(
+                name.as_str(),
+                "Arc" | "Rc" | "Box" | "Option" | "Mutex" | "RwLock" | "Vec"
+            ) && let syn::PathArguments::AngleBracketed(a) = &last.arguments
             {
                 for arg in &a.args {
                     if let syn::GenericArgument::Type(t) = arg {
@@ -326,20 +374,30 @@ mod tests {
 
     #[test]
     fn format_args_pair_specs_and_captures() {
-        let mac: syn::Macro = syn::parse_str(r#"format!("a {} {x:?} {:#?} {n}", one, two, n = three)"#).unwrap();
+        let mac: syn::Macro =
+            syn::parse_str(r#"format!("a {} {x:?} {:#?} {n}", one, two, n = three)"#).unwrap();
         let (_, args) = format_args(&mac).unwrap();
         let shown: Vec<(String, bool)> = args.iter().map(|a| (compact(&a.expr), a.debug)).collect();
         assert_eq!(
             shown,
-            vec![("one".into(), false), ("x".into(), true), ("two".into(), true), ("three".into(), false)]
+            vec![
+                ("one".into(), false),
+                ("x".into(), true),
+                ("two".into(), true),
+                ("three".into(), false)
+            ]
         );
     }
 
     #[test]
     fn fields_of_an_undestructured_wrapper_name_the_field() {
         let e: syn::Expr = syn::parse_str("read(&params.0.path)").unwrap();
-        let found: Vec<(String, Option<String>)> = idents_in(&e).into_iter().map(|(a, b, _)| (a, b)).collect();
-        assert!(found.contains(&("params".into(), Some("path".into()))), "{found:?}");
+        let found: Vec<(String, Option<String>)> =
+            idents_in(&e).into_iter().map(|(a, b, _)| (a, b)).collect();
+        assert!(
+            found.contains(&("params".into(), Some("path".into()))),
+            "{found:?}"
+        );
     }
 
     #[test]

@@ -36,8 +36,14 @@ pub struct ToolInfo {
 pub fn tools(ctx: &Context) -> Vec<ToolInfo> {
     let mut out = Vec::new();
     // Most files of a large crate declare no tool: skip them before walking the syntax tree.
-    for file in super::index::shipped(ctx).into_iter().filter(|f| f.text.contains("tool")) {
-        let mut finder = Finder { file: &file.path, found: &mut out };
+    for file in super::index::shipped(ctx)
+        .into_iter()
+        .filter(|f| f.text.contains("tool"))
+    {
+        let mut finder = Finder {
+            file: &file.path,
+            found: &mut out,
+        };
         finder.visit_file(&file.ast);
     }
     out.sort_by(|a, b| a.name.cmp(&b.name).then(a.location.cmp(&b.location)));
@@ -94,8 +100,12 @@ fn describe(file: &std::path::Path, sig: &syn::Signature, attr: &syn::Attribute)
     };
     for arg in &sig.inputs {
         let syn::FnArg::Typed(t) = arg else { continue };
-        let syn::Type::Path(tp) = &*t.ty else { continue };
-        let Some(last) = tp.path.segments.last() else { continue };
+        let syn::Type::Path(tp) = &*t.ty else {
+            continue;
+        };
+        let Some(last) = tp.path.segments.last() else {
+            continue;
+        };
         if last.ident != "Parameters" {
             continue;
         }
@@ -105,23 +115,40 @@ fn describe(file: &std::path::Path, sig: &syn::Signature, attr: &syn::Attribute)
             info.param_type = super::syntax::inner_type_name(ty);
         }
         info.param_binding = match &*t.pat {
-            syn::Pat::TupleStruct(ts) => ts.elems.first().and_then(|p| super::syntax::pat_idents(p).into_iter().next()),
+            syn::Pat::TupleStruct(ts) => ts
+                .elems
+                .first()
+                .and_then(|p| super::syntax::pat_idents(p).into_iter().next()),
             syn::Pat::Ident(i) => Some(i.ident.to_string()),
             _ => None,
         };
     }
     // `#[tool(name = "x", description = "…", annotations(read_only_hint = true, …))]`
     let _ = attr.parse_nested_meta(|meta| {
-        let key = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
+        let key = meta
+            .path
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         if key == "annotations" {
             return meta.parse_nested_meta(|inner| {
-                let hint = inner.path.get_ident().map(ToString::to_string).unwrap_or_default();
+                let hint = inner
+                    .path
+                    .get_ident()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
                 let value: syn::Expr = inner.value()?.parse()?;
                 match &value {
-                    syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(b), .. }) => {
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Bool(b),
+                        ..
+                    }) => {
                         info.annotations.insert(hint, b.value);
                     }
-                    syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) if hint == "title" => {
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(s),
+                        ..
+                    }) if hint == "title" => {
                         info.title = Some(s.value());
                     }
                     _ => {}
@@ -148,13 +175,22 @@ fn describe(file: &std::path::Path, sig: &syn::Signature, attr: &syn::Attribute)
 /// The value of a string literal expression, including `concat!("a", "b")`.
 fn string_of(expr: &syn::Expr) -> Option<String> {
     match expr {
-        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value()),
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => Some(s.value()),
         syn::Expr::Macro(m) if m.mac.path.is_ident("concat") => {
             let parts = m
                 .mac
-                .parse_body_with(syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated)
+                .parse_body_with(
+                    syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated,
+                )
                 .ok()?;
-            parts.iter().map(string_of).collect::<Option<Vec<_>>>().map(|v| v.concat())
+            parts
+                .iter()
+                .map(string_of)
+                .collect::<Option<Vec<_>>>()
+                .map(|v| v.concat())
         }
         _ => None,
     }
@@ -188,7 +224,11 @@ mod tests {
             has_lockfile: true,
             metadata: serde_json::Value::Null,
         };
-        let ctx = Context::from_files(Path::new("/p"), pkg, vec![("src/lib.rs".into(), src.into())]);
+        let ctx = Context::from_files(
+            Path::new("/p"),
+            pkg,
+            vec![("src/lib.rs".into(), src.into())],
+        );
         let tools = tools(&ctx);
         assert_eq!(tools.len(), 2);
         let read = &tools[0];

@@ -21,7 +21,8 @@ struct Path {
 fn dispatch_paths(a: &Analysis<'_>) -> Vec<Path> {
     let handlers: Vec<usize> = (0..a.index.fns.len())
         .filter(|&i| {
-            a.index.fns[i].name == "call_tool" && a.index.fns[i].trait_name.as_deref() == Some("ServerHandler")
+            a.index.fns[i].name == "call_tool"
+                && a.index.fns[i].trait_name.as_deref() == Some("ServerHandler")
         })
         .collect();
     if !handlers.is_empty() {
@@ -33,9 +34,15 @@ fn dispatch_paths(a: &Analysis<'_>) -> Vec<Path> {
                 // Point at the router call, wherever on the path it is.
                 let location = funcs
                     .iter()
-                    .find_map(|&i| router_call(a.index.fns[i].block).map(|s| at(&a.index.fns[i].file.path, s)))
+                    .find_map(|&i| {
+                        router_call(a.index.fns[i].block).map(|s| at(&a.index.fns[i].file.path, s))
+                    })
                     .unwrap_or_else(|| at(&f.file.path, f.sig.ident.span()));
-                Path { location, tool: None, funcs }
+                Path {
+                    location,
+                    tool: None,
+                    funcs,
+                }
             })
             .collect();
     }
@@ -83,10 +90,20 @@ fn controls(a: &Analysis<'_>, funcs: &std::collections::BTreeSet<usize>) -> Cont
     for &i in funcs {
         let f = &a.index.fns[i];
         let text = compact(f.block).to_ascii_lowercase();
-        c.rate_limit |= ["governor", "ratelimiter", "rate_limit", "ratelimit", "limiter", "quota", "check_key"]
+        c.rate_limit |= [
+            "governor",
+            "ratelimiter",
+            "rate_limit",
+            "ratelimit",
+            "limiter",
+            "quota",
+            "check_key",
+        ]
+        .iter()
+        .any(|k| text.contains(k));
+        c.redaction |= ["redact", "sanitiz", "sanitis", "scrub", "mask_secret"]
             .iter()
             .any(|k| text.contains(k));
-        c.redaction |= ["redact", "sanitiz", "sanitis", "scrub", "mask_secret"].iter().any(|k| text.contains(k));
         let mut v = Calls::default();
         v.visit_block(f.block);
         c.timeout |= v.timeout;
@@ -103,9 +120,9 @@ struct Calls {
 
 impl<'ast> Visit<'ast> for Calls {
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
-        if call_path(c)
-            .is_some_and(|p| p.ends_with("timeout") || p.ends_with("timeout_at") || p.ends_with("TimeoutLayer::new"))
-        {
+        if call_path(c).is_some_and(|p| {
+            p.ends_with("timeout") || p.ends_with("timeout_at") || p.ends_with("TimeoutLayer::new")
+        }) {
             self.timeout = true;
         }
         syn::visit::visit_expr_call(self, c);
@@ -114,13 +131,23 @@ impl<'ast> Visit<'ast> for Calls {
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
         let name = macro_name(mac);
         let path = crate::check::analysis::syntax::path_text(&mac.path);
-        let is_log = matches!(name.as_str(), "info" | "warn" | "error" | "debug" | "trace" | "event")
-            && (mac.path.segments.len() == 1 || path.starts_with("tracing") || path.starts_with("log"));
+        let is_log = matches!(
+            name.as_str(),
+            "info" | "warn" | "error" | "debug" | "trace" | "event"
+        ) && (mac.path.segments.len() == 1
+            || path.starts_with("tracing")
+            || path.starts_with("log"));
         self.log |= is_log;
     }
 }
 
-fn check(ctx: &Context, id: &str, has: fn(&Controls) -> bool, what: &str, help: &str) -> Vec<Finding> {
+fn check(
+    ctx: &Context,
+    id: &str,
+    has: fn(&Controls) -> bool,
+    what: &str,
+    help: &str,
+) -> Vec<Finding> {
     let a = Analysis::new(ctx);
     // `dispatch_paths` is empty for a crate with neither tools nor a `call_tool`.
     let mut out = Vec::new();
@@ -195,19 +222,27 @@ pub fn secret_dump(ctx: &Context) -> Vec<Finding> {
                     s.item
                         .fields
                         .iter()
-                        .find(|fl| fl.ident.as_ref().is_some_and(|id| *id == compact(&fe.member)))
+                        .find(|fl| {
+                            fl.ident
+                                .as_ref()
+                                .is_some_and(|id| *id == compact(&fe.member))
+                        })
                         .and_then(|fl| crate::check::analysis::syntax::inner_type_name(&fl.ty))
                 }),
                 syn::Expr::Path(p) if p.path.is_ident("self") => f.self_ty.clone(),
                 _ => None,
             };
-            let Some(st) = ty.as_deref().and_then(|t| a.index.struct_named(t)) else { continue };
+            let Some(st) = ty.as_deref().and_then(|t| a.index.struct_named(t)) else {
+                continue;
+            };
             let secrets: Vec<String> = st
                 .item
                 .fields
                 .iter()
                 .filter(|fl| {
-                    fl.ident.as_ref().is_some_and(|id| crate::check::analysis::syntax::is_secret_name(&id.to_string()))
+                    fl.ident.as_ref().is_some_and(|id| {
+                        crate::check::analysis::syntax::is_secret_name(&id.to_string())
+                    })
                 })
                 .filter(|fl| !compact(&fl.ty).contains("Secret"))
                 .filter_map(|fl| fl.ident.as_ref().map(|i| format!("`{i}`")))

@@ -23,8 +23,16 @@ pub fn shell_with_text(ctx: &Context) -> Vec<Finding> {
             continue;
         }
         let text = compact(f.block);
-        let Some(shell) = SHELLS.iter().find(|s| text.contains(&format!("Command::new(\"{s}\")"))) else { continue };
-        if !["\"-c\"", "\"/C\"", "\"/c\"", "\"-Command\""].iter().any(|flag| text.contains(&format!(".arg({flag})"))) {
+        let Some(shell) = SHELLS
+            .iter()
+            .find(|s| text.contains(&format!("Command::new(\"{s}\")")))
+        else {
+            continue;
+        };
+        if !["\"-c\"", "\"/C\"", "\"/c\"", "\"-Command\""]
+            .iter()
+            .any(|flag| text.contains(&format!(".arg({flag})")))
+        {
             continue;
         }
         let mut v = Args { found: Vec::new() };
@@ -32,13 +40,21 @@ pub fn shell_with_text(ctx: &Context) -> Vec<Finding> {
         let flow = a.flows.iter().find(|fl| fl.func == i);
         let taint = flow.map(|fl| fl.taint.clone()).unwrap_or_default();
         for (span, arg) in v.found.into_iter().filter(|(_, e)| !is_constant(e)) {
-            let from = taint.of(&arg).map(|p| format!(" (parameter `{p}`)")).unwrap_or_default();
+            let from = taint
+                .of(&arg)
+                .map(|p| format!(" (parameter `{p}`)"))
+                .unwrap_or_default();
             let tool = a.tool_of(i);
-            let who = tool.as_ref().map(|t| format!(" in tool `{t}`")).unwrap_or_default();
+            let who = tool
+                .as_ref()
+                .map(|t| format!(" in tool `{t}`"))
+                .unwrap_or_default();
             let mut fd = finding(
                 ID,
                 Severity::Fail,
-                format!("non-constant text{from} is run by `{shell} -c`{who}: shell metacharacters run extra commands"),
+                format!(
+                    "non-constant text{from} is run by `{shell} -c`{who}: shell metacharacters run extra commands"
+                ),
                 at(&f.file.path, span),
                 "run the program directly with `Command::new(program).arg(\"--\").arg(value)`; never build a shell command line",
             );
@@ -71,20 +87,41 @@ pub fn program_and_options(ctx: &Context) -> Vec<Finding> {
     let a = Analysis::new(ctx);
     let mut out = Vec::new();
     for tool in &a.tools {
-        let flows: Vec<_> = a.flows.iter().filter(|f| f.tool.location == tool.location).collect();
-        let texts: Vec<String> = flows.iter().map(|f| compact(a.index.fns[f.func].block)).collect();
-        let dash_checked = texts.iter().any(|t| t.contains("starts_with('-')") || t.contains("starts_with(\"-\")"));
+        let flows: Vec<_> = a
+            .flows
+            .iter()
+            .filter(|f| f.tool.location == tool.location)
+            .collect();
+        let texts: Vec<String> = flows
+            .iter()
+            .map(|f| compact(a.index.fns[f.func].block))
+            .collect();
+        let dash_checked = texts
+            .iter()
+            .any(|t| t.contains("starts_with('-')") || t.contains("starts_with(\"-\")"));
         let allow_listed = texts.iter().any(|t| {
-            t.contains(".contains(") || t.contains("allowed") || t.contains("allow_list") || t.contains("match")
+            t.contains(".contains(")
+                || t.contains("allowed")
+                || t.contains("allow_list")
+                || t.contains("match")
         });
         for flow in &flows {
             let func = &a.index.fns[flow.func];
             let text = compact(func.block);
-            if SHELLS.iter().any(|s| text.contains(&format!("Command::new(\"{s}\")"))) {
+            if SHELLS
+                .iter()
+                .any(|s| text.contains(&format!("Command::new(\"{s}\")")))
+            {
                 continue;
             }
-            let separated = text.contains(".arg(\"--\")") || text.contains("[\"--\"") || text.contains("\"--\",");
-            let mut v = Uses { taint: &flow.taint, programs: Vec::new(), args: Vec::new() };
+            let separated = text.contains(".arg(\"--\")")
+                || text.contains("[\"--\"")
+                || text.contains("\"--\",");
+            let mut v = Uses {
+                taint: &flow.taint,
+                programs: Vec::new(),
+                args: Vec::new(),
+            };
             v.visit_block(func.block);
             for (span, param) in v.programs {
                 if allow_listed {

@@ -20,20 +20,31 @@ impl<'a> Analysis<'a> {
         let index = Index::new(ctx);
         let tools = tools(ctx);
         let flows = tool_flows(&index, &tools);
-        Analysis { index, tools, flows }
+        Analysis {
+            index,
+            tools,
+            flows,
+        }
     }
 
     /// Indices of functions reachable from any tool (the tools included).
     pub fn client_facing(&self) -> std::collections::BTreeSet<usize> {
-        let starts: Vec<usize> =
-            self.tools.iter().filter_map(|t| crate::check::analysis::flow::tool_fn(&self.index, t)).collect();
+        let starts: Vec<usize> = self
+            .tools
+            .iter()
+            .filter_map(|t| crate::check::analysis::flow::tool_fn(&self.index, t))
+            .collect();
         self.index.reachable(&starts, 4)
     }
 
     /// The tool whose flows include function `func`, when exactly one tool reaches it (a
     /// helper shared by several tools names none).
     pub fn tool_of(&self, func: usize) -> Option<String> {
-        let mut names = self.flows.iter().filter(|f| f.func == func).map(|f| &f.tool.name);
+        let mut names = self
+            .flows
+            .iter()
+            .filter(|f| f.func == func)
+            .map(|f| &f.tool.name);
         let first = names.next()?;
         names.all(|n| n == first).then(|| first.clone())
     }
@@ -67,18 +78,30 @@ pub fn at(file: &Path, span: proc_macro2::Span) -> Location {
 }
 
 pub fn label(file: &Path, span: proc_macro2::Span, message: impl Into<String>) -> Label {
-    Label { location: location(file, span), message: message.into() }
+    Label {
+        location: location(file, span),
+        message: message.into(),
+    }
 }
 
 pub fn line_start(file: &Path, line: usize) -> Location {
-    Location { file: file.to_path_buf(), line, column: 1, end_line: line, end_column: 1 }
+    Location {
+        file: file.to_path_buf(),
+        line,
+        column: 1,
+        end_line: line,
+        end_column: 1,
+    }
 }
 
 /// Drops findings with the same id at the same line (two rules seeing one flaw).
 pub fn dedup_by_line(mut findings: Vec<Finding>) -> Vec<Finding> {
     let mut seen = std::collections::BTreeSet::new();
     findings.retain(|f| {
-        let key = (f.id.clone(), f.location.as_ref().map(|l| (l.file.clone(), l.line)));
+        let key = (
+            f.id.clone(),
+            f.location.as_ref().map(|l| (l.file.clone(), l.line)),
+        );
         seen.insert(key)
     });
     findings

@@ -28,11 +28,24 @@ const DESERIALIZERS: &[&str] = &[
 ];
 
 /// Struct names deserialised from config text, with the structs nested in them.
-pub(super) fn config_structs<'a>(index: &'a Index<'a>, params: &BTreeSet<String>) -> Vec<&'a StructInfo<'a>> {
+pub(super) fn config_structs<'a>(
+    index: &'a Index<'a>,
+    params: &BTreeSet<String>,
+) -> Vec<&'a StructInfo<'a>> {
     let mut names = BTreeSet::new();
     // Token walks are costly: only functions in files that deserialise anything.
-    let markers = ["from_str", "from_slice", "from_reader", "from_env", "try_deserialize"];
-    for f in index.fns.iter().filter(|f| markers.iter().any(|m| f.file.text.contains(m))) {
+    let markers = [
+        "from_str",
+        "from_slice",
+        "from_reader",
+        "from_env",
+        "try_deserialize",
+    ];
+    for f in index
+        .fns
+        .iter()
+        .filter(|f| markers.iter().any(|m| f.file.text.contains(m)))
+    {
         let mut v = Deser { found: Vec::new() };
         v.visit_block(f.block);
         if v.found.is_empty() {
@@ -40,8 +53,10 @@ pub(super) fn config_structs<'a>(index: &'a Index<'a>, params: &BTreeSet<String>
         }
         // JSON is also what network responses come in: count it as config only when the
         // same function reads a file, or the type says it is configuration.
-        let reads_file =
-            crate::check::analysis::syntax::calls_any(f.block, &["read_to_string", "fs::read", "File::open"]);
+        let reads_file = crate::check::analysis::syntax::calls_any(
+            f.block,
+            &["read_to_string", "fs::read", "File::open"],
+        );
         for (turbofish, local_ty, config_format) in v.found {
             let mut found = Vec::new();
             if let Some(t) = turbofish.or(local_ty) {
@@ -51,7 +66,11 @@ pub(super) fn config_structs<'a>(index: &'a Index<'a>, params: &BTreeSet<String>
             }
             for t in found {
                 let lower = t.to_ascii_lowercase();
-                if config_format || reads_file || lower.contains("config") || lower.contains("settings") {
+                if config_format
+                    || reads_file
+                    || lower.contains("config")
+                    || lower.contains("settings")
+                {
                     names.insert(t);
                 }
             }
@@ -70,7 +89,11 @@ pub(super) fn config_structs<'a>(index: &'a Index<'a>, params: &BTreeSet<String>
             }
         }
     }
-    names.iter().filter(|n| !params.contains(*n)).filter_map(|n| index.struct_named(n)).collect()
+    names
+        .iter()
+        .filter(|n| !params.contains(*n))
+        .filter_map(|n| index.struct_named(n))
+        .collect()
 }
 
 fn type_idents(ty: &syn::Type) -> Vec<String> {
@@ -102,8 +125,12 @@ impl<'ast> Visit<'ast> for Deser {
     fn visit_local(&mut self, l: &'ast syn::Local) {
         if let (syn::Pat::Type(pt), Some(init)) = (&l.pat, &l.init) {
             let text = compact(&init.expr);
-            if let Some(d) = DESERIALIZERS.iter().find(|d| text.contains(&format!("{d}("))) {
-                self.found.push((None, inner_type_name(&pt.ty), config_format(d)));
+            if let Some(d) = DESERIALIZERS
+                .iter()
+                .find(|d| text.contains(&format!("{d}(")))
+            {
+                self.found
+                    .push((None, inner_type_name(&pt.ty), config_format(d)));
                 return;
             }
             // The `config` crate: `let c: Settings = builder.build()?.try_deserialize()?;`
@@ -117,10 +144,14 @@ impl<'ast> Visit<'ast> for Deser {
 
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
         if m.method == "try_deserialize"
-            && let Some(t) = m.turbofish.as_ref().and_then(|t| t.args.first()).and_then(|g| match g {
-                syn::GenericArgument::Type(t) => inner_type_name(t),
-                _ => None,
-            })
+            && let Some(t) = m
+                .turbofish
+                .as_ref()
+                .and_then(|t| t.args.first())
+                .and_then(|g| match g {
+                    syn::GenericArgument::Type(t) => inner_type_name(t),
+                    _ => None,
+                })
         {
             self.found.push((Some(t), None, true));
         }
@@ -146,13 +177,19 @@ impl<'ast> Visit<'ast> for Deser {
 }
 
 pub(super) fn serde_args(attrs: &[syn::Attribute]) -> String {
-    attrs.iter().filter(|a| a.path().is_ident("serde")).map(compact).collect()
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("serde"))
+        .map(compact)
+        .collect()
 }
 
 fn bounded(field: &syn::Field) -> bool {
     field.attrs.iter().any(|a| {
         let t = compact(a);
-        (a.path().is_ident("garde") || a.path().is_ident("validate") || a.path().is_ident("schemars"))
+        (a.path().is_ident("garde")
+            || a.path().is_ident("validate")
+            || a.path().is_ident("schemars"))
             && (t.contains("range") || t.contains("custom") || t.contains("length"))
             || a.path().is_ident("serde") && t.contains("deserialize_with")
     })
@@ -192,22 +229,41 @@ pub fn is_dangerous_switch(name: &str) -> bool {
         "skip_verif",
         "no_verify",
     ];
-    let verbs = ["delete", "write", "exec", "shell", "command", "all", "remote", "destructive"];
+    let verbs = [
+        "delete",
+        "write",
+        "exec",
+        "shell",
+        "command",
+        "all",
+        "remote",
+        "destructive",
+    ];
     words.iter().any(|k| n.contains(k))
-        || ["allow_", "enable_"]
-            .iter()
-            .any(|p| n.strip_prefix(p).is_some_and(|rest| verbs.iter().any(|w| rest.starts_with(w))))
+        || ["allow_", "enable_"].iter().any(|p| {
+            n.strip_prefix(p)
+                .is_some_and(|rest| verbs.iter().any(|w| rest.starts_with(w)))
+        })
 }
 
 /// Config structs without `deny_unknown_fields`, numeric fields without bounds.
 pub fn config_structs_validated(ctx: &Context) -> Vec<Finding> {
     let a = Analysis::new(ctx);
-    let params: BTreeSet<String> = a.tools.iter().filter_map(|t| t.param_type.clone()).collect();
+    let params: BTreeSet<String> = a
+        .tools
+        .iter()
+        .filter_map(|t| t.param_type.clone())
+        .collect();
     let validates = ctx.sources.iter().any(|s| s.text.contains(".validate("));
     let mut out = Vec::new();
     for s in config_structs(&a.index, &params) {
         let name = s.item.ident.to_string();
-        let first = s.item.attrs.first().map(|at| at.span()).unwrap_or(s.item.ident.span());
+        let first = s
+            .item
+            .attrs
+            .first()
+            .map(|at| at.span())
+            .unwrap_or(s.item.ident.span());
         if !serde_args(&s.item.attrs).contains("deny_unknown_fields") {
             out.push(finding(
                 ID,
@@ -217,9 +273,17 @@ pub fn config_structs_validated(ctx: &Context) -> Vec<Finding> {
                 "add `#[serde(deny_unknown_fields)]`",
             ));
         }
-        let loose: Vec<&syn::Field> = s.item.fields.iter().filter(|f| is_number(&f.ty) && !bounded(f)).collect();
+        let loose: Vec<&syn::Field> = s
+            .item
+            .fields
+            .iter()
+            .filter(|f| is_number(&f.ty) && !bounded(f))
+            .collect();
         if let Some(f) = loose.first() {
-            let names: Vec<String> = loose.iter().filter_map(|f| f.ident.as_ref().map(|i| format!("`{i}`"))).collect();
+            let names: Vec<String> = loose
+                .iter()
+                .filter_map(|f| f.ident.as_ref().map(|i| format!("`{i}`")))
+                .collect();
             out.push(finding(
                 ID,
                 Severity::Warn,
@@ -242,15 +306,20 @@ pub fn config_structs_validated(ctx: &Context) -> Vec<Finding> {
 
 /// Config structs that accept unknown keys, and keys in config files that match no field.
 pub fn unknown_fields(ctx: &Context) -> Vec<Finding> {
-    let mut out: Vec<Finding> =
-        config_structs_validated(ctx).into_iter().filter(|f| f.message.contains("unknown keys")).collect();
+    let mut out: Vec<Finding> = config_structs_validated(ctx)
+        .into_iter()
+        .filter(|f| f.message.contains("unknown keys"))
+        .collect();
     out.extend(super::config_keys::unknown_config_keys(ctx));
     out
 }
 
 /// Numeric config fields without bounds, or bounds nothing checks.
 pub fn numbers_unbounded(ctx: &Context) -> Vec<Finding> {
-    config_structs_validated(ctx).into_iter().filter(|f| !f.message.contains("unknown keys")).collect()
+    config_structs_validated(ctx)
+        .into_iter()
+        .filter(|f| !f.message.contains("unknown keys"))
+        .collect()
 }
 
 /// Dangerous switches (`enable_dangerous_operations`, `allow_*`) that default to true.
@@ -273,20 +342,38 @@ pub fn dangerous_defaults(ctx: &Context) -> Vec<Finding> {
     // `#[serde(default = "yes")]` on a dangerous bool whose default function returns true.
     for s in &a.index.structs {
         for field in &s.item.fields {
-            let Some(name) = field.ident.as_ref().map(ToString::to_string) else { continue };
+            let Some(name) = field.ident.as_ref().map(ToString::to_string) else {
+                continue;
+            };
             if !is_dangerous_switch(&name) {
                 continue;
             }
             let serde = serde_args(&field.attrs);
-            let Some(func) = serde.split("default=\"").nth(1).and_then(|r| r.split('"').next()) else { continue };
-            let returns_true =
-                a.index.fns.iter().any(|f| f.name == func && compact(f.block).trim_matches(['{', '}']) == "true");
+            let Some(func) = serde
+                .split("default=\"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+            else {
+                continue;
+            };
+            let returns_true = a
+                .index
+                .fns
+                .iter()
+                .any(|f| f.name == func && compact(f.block).trim_matches(['{', '}']) == "true");
             if returns_true {
                 out.push(finding(
                     ID,
                     Severity::Warn,
                     format!("dangerous switch `{name}` defaults to true"),
-                    at(&s.file.path, field.ident.as_ref().map(|i| i.span()).unwrap_or(field.ty.span())),
+                    at(
+                        &s.file.path,
+                        field
+                            .ident
+                            .as_ref()
+                            .map(|i| i.span())
+                            .unwrap_or(field.ty.span()),
+                    ),
                     "default dangerous switches to false so they must be turned on deliberately",
                 ));
             }

@@ -12,10 +12,16 @@ use crate::finding::{Finding, Severity};
 /// keys: the setting is silently ignored.
 pub fn unknown_config_keys(ctx: &Context) -> Vec<Finding> {
     let a = Analysis::new(ctx);
-    let params: BTreeSet<String> = a.tools.iter().filter_map(|t| t.param_type.clone()).collect();
+    let params: BTreeSet<String> = a
+        .tools
+        .iter()
+        .filter_map(|t| t.param_type.clone())
+        .collect();
     let structs = config_structs(&a.index, &params);
-    let lenient: Vec<&&StructInfo<'_>> =
-        structs.iter().filter(|s| !serde_args(&s.item.attrs).contains("deny_unknown_fields")).collect();
+    let lenient: Vec<&&StructInfo<'_>> = structs
+        .iter()
+        .filter(|s| !serde_args(&s.item.attrs).contains("deny_unknown_fields"))
+        .collect();
     if lenient.is_empty() {
         return Vec::new();
     }
@@ -23,24 +29,42 @@ pub fn unknown_config_keys(ctx: &Context) -> Vec<Finding> {
         .iter()
         .flat_map(|s| s.item.fields.iter())
         .filter_map(|f| {
-            let rename =
-                serde_args(&f.attrs).split("rename=\"").nth(1).and_then(|r| r.split('"').next()).map(String::from);
+            let rename = serde_args(&f.attrs)
+                .split("rename=\"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .map(String::from);
             rename.or_else(|| f.ident.as_ref().map(ToString::to_string))
         })
         .collect();
     let mut out = Vec::new();
     for file in &ctx.data_files {
-        let name = file.path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        let tool_config =
-            ["Cargo.toml", "pyproject.toml", "rust-toolchain.toml", "Cross.toml", "typos.toml", "taplo.toml"]
-                .contains(&name)
-                || ["deny", "rustfmt", ".rustfmt", "clippy", ".clippy", "book", "netlify", "release"]
-                    .iter()
-                    .any(|p| name.starts_with(p));
+        let name = file
+            .path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let tool_config = [
+            "Cargo.toml",
+            "pyproject.toml",
+            "rust-toolchain.toml",
+            "Cross.toml",
+            "typos.toml",
+            "taplo.toml",
+        ]
+        .contains(&name)
+            || [
+                "deny", "rustfmt", ".rustfmt", "clippy", ".clippy", "book", "netlify", "release",
+            ]
+            .iter()
+            .any(|p| name.starts_with(p));
         if file.path.extension().is_none_or(|e| e != "toml")
             || tool_config
             || crate::check::analysis::index::is_excluded(&file.path)
-            || file.path.components().any(|c| c.as_os_str() == ".cargo" || c.as_os_str() == "checklist")
+            || file
+                .path
+                .components()
+                .any(|c| c.as_os_str() == ".cargo" || c.as_os_str() == "checklist")
         {
             continue;
         }
@@ -65,7 +89,9 @@ pub fn unknown_config_keys(ctx: &Context) -> Vec<Finding> {
             if !shares && near.is_none() {
                 continue;
             }
-            let hint = near.map(|f| format!(" (did you mean `{f}`?)")).unwrap_or_default();
+            let hint = near
+                .map(|f| format!(" (did you mean `{f}`?)"))
+                .unwrap_or_default();
             out.push(finding(
                 ID,
                 Severity::Warn,
@@ -89,7 +115,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
+            cur.push(
+                (prev[j] + usize::from(ca != *cb))
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1),
+            );
         }
         prev = cur;
     }
@@ -100,7 +130,10 @@ fn edit_distance(a: &str, b: &str) -> usize {
 mod tests {
     #[test]
     fn edit_distance_counts_single_edits() {
-        assert_eq!(super::edit_distance("enable_dangerous_operation", "enable_dangerous_operations"), 1);
+        assert_eq!(
+            super::edit_distance("enable_dangerous_operation", "enable_dangerous_operations"),
+            1
+        );
         assert_eq!(super::edit_distance("abc", "abc"), 0);
         assert!(super::edit_distance("name", "version") > 2);
     }

@@ -11,11 +11,17 @@ use crate::check::model::Context;
 use crate::finding::{Finding, Severity};
 
 const ID: &str = "information-disclosure";
-const HELP: &str = "return a short generic message with a correlation id; keep the detail in the log (stderr)";
+const HELP: &str =
+    "return a short generic message with a correlation id; keep the detail in the log (stderr)";
 
 fn error_like(expr: &syn::Expr) -> bool {
     let t = compact(expr).to_ascii_lowercase();
-    let last = t.rsplit(['.', ':']).next().unwrap_or(&t).trim_start_matches('&').to_string();
+    let last = t
+        .rsplit(['.', ':'])
+        .next()
+        .unwrap_or(&t)
+        .trim_start_matches('&')
+        .to_string();
     last == "e"
         || last == "err"
         || last == "error"
@@ -57,17 +63,28 @@ impl<'ast> Visit<'ast> for Leaks {
             if let Some(arg) = args.iter().find(|a| a.debug && error_like(&a.expr)) {
                 self.found.push((
                     mac.path.span(),
-                    format!("`{{:?}}` of error `{}` is sent to the client", compact(&arg.expr)),
+                    format!(
+                        "`{{:?}}` of error `{}` is sent to the client",
+                        compact(&arg.expr)
+                    ),
                 ));
             } else if let Some(arg) = args.iter().find(|a| compact(&a.expr).contains(".stderr")) {
                 self.found.push((
                     mac.path.span(),
-                    format!("a child process's stderr (`{}`) is sent to the client", compact(&arg.expr)),
+                    format!(
+                        "a child process's stderr (`{}`) is sent to the client",
+                        compact(&arg.expr)
+                    ),
                 ));
-            } else if args.iter().any(|a| compact(&a.expr).ends_with(".display()"))
+            } else if args
+                .iter()
+                .any(|a| compact(&a.expr).ends_with(".display()"))
                 && args.iter().any(|a| error_like(&a.expr))
             {
-                self.found.push((mac.path.span(), "an internal path and an error are sent to the client".into()));
+                self.found.push((
+                    mac.path.span(),
+                    "an internal path and an error are sent to the client".into(),
+                ));
             }
         }
         if name == "env" && mac.tokens.to_string().contains("CARGO_MANIFEST_DIR") {
@@ -84,11 +101,17 @@ impl<'ast> Visit<'ast> for Leaks {
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
         if let Some(p) = call_path(c) {
             if p.ends_with("Backtrace::capture") || p.ends_with("Backtrace::force_capture") {
-                self.found.push((c.func.span(), "a backtrace is captured in code that answers the client".into()));
+                self.found.push((
+                    c.func.span(),
+                    "a backtrace is captured in code that answers the client".into(),
+                ));
             }
             // `Err(String::from_utf8_lossy(&out.stderr))`
             if p == "Err" && c.args.iter().any(|a| compact(a).contains(".stderr")) {
-                self.found.push((c.func.span(), "a child process's stderr is sent to the client".into()));
+                self.found.push((
+                    c.func.span(),
+                    "a child process's stderr is sent to the client".into(),
+                ));
             }
         }
         syn::visit::visit_expr_call(self, c);
@@ -110,10 +133,17 @@ impl<'ast> Visit<'ast> for Leaks {
             };
             let source = if SQL_METHODS.contains(&last.as_str()) {
                 Some("the database's own error message (SQL, schema)")
-            } else if (last == "send" && (recv.contains("reqwest") || recv.contains(".get("))) || last == "json" {
+            } else if (last == "send" && (recv.contains("reqwest") || recv.contains(".get(")))
+                || last == "json"
+            {
                 Some("the HTTP client's error (URL, upstream detail)")
-            } else if ["serde_json::from_str", "serde_json::from_value", "serde_json::from_slice", "toml::from_str"]
-                .contains(&last.as_str())
+            } else if [
+                "serde_json::from_str",
+                "serde_json::from_value",
+                "serde_json::from_slice",
+                "toml::from_str",
+            ]
+            .contains(&last.as_str())
             {
                 Some("the parser's error (quoting the input)")
             } else {
@@ -122,13 +152,21 @@ impl<'ast> Visit<'ast> for Leaks {
             let from_db = source.is_some();
             if let Some(syn::Expr::Closure(cl)) = m.args.first() {
                 let body = compact(&cl.body);
-                let names: Vec<String> =
-                    cl.inputs.iter().flat_map(crate::check::analysis::syntax::pat_idents).collect();
-                let used =
-                    crate::check::analysis::syntax::idents_in(&cl.body).iter().any(|(n, _, _)| names.contains(n));
+                let names: Vec<String> = cl
+                    .inputs
+                    .iter()
+                    .flat_map(crate::check::analysis::syntax::pat_idents)
+                    .collect();
+                let used = crate::check::analysis::syntax::idents_in(&cl.body)
+                    .iter()
+                    .any(|(n, _, _)| names.contains(n));
                 let shows = body.contains("to_string()") || body.contains("format!");
-                if from_db && used && shows && !body.contains("refus") && !body.contains("internal") {
-                    self.found.push((m.method.span(), format!("{} is sent to the client", source.unwrap_or_default())));
+                if from_db && used && shows && !body.contains("refus") && !body.contains("internal")
+                {
+                    self.found.push((
+                        m.method.span(),
+                        format!("{} is sent to the client", source.unwrap_or_default()),
+                    ));
                 }
             }
         }

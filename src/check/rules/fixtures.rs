@@ -42,7 +42,10 @@ fn fixtures_root() -> PathBuf {
 }
 
 fn walk(dir: &Path, root: &Path, out: &mut Vec<(PathBuf, String)>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     for path in entries {
         if path.is_dir() {
@@ -57,7 +60,11 @@ fn walk(dir: &Path, root: &Path, out: &mut Vec<(PathBuf, String)>) {
 pub fn load(dir: &Path) -> Context {
     let mut files = Vec::new();
     walk(dir, dir, &mut files);
-    let manifest = files.iter().find(|(p, _)| p == Path::new("Cargo.toml")).map(|(_, t)| t.clone()).unwrap_or_default();
+    let manifest = files
+        .iter()
+        .find(|(p, _)| p == Path::new("Cargo.toml"))
+        .map(|(_, t)| t.clone())
+        .unwrap_or_default();
     let name = manifest
         .parse::<toml::Table>()
         .ok()
@@ -83,8 +90,14 @@ fn render(findings: &[Finding]) -> String {
                 .as_ref()
                 .map(|l| format!("{}:{}:{}", l.file.display(), l.line, l.column))
                 .unwrap_or_default();
-            let mut line =
-                format!("{} {:?} {} {} {}", f.id, f.severity, at, f.tool.as_deref().unwrap_or("-"), f.message);
+            let mut line = format!(
+                "{} {:?} {} {} {}",
+                f.id,
+                f.severity,
+                at,
+                f.tool.as_deref().unwrap_or("-"),
+                f.message
+            );
             for l in &f.labels {
                 line.push_str(&format!(
                     "\n    {}:{}:{} {}",
@@ -102,7 +115,9 @@ fn render(findings: &[Finding]) -> String {
 
 fn fixture_dirs() -> Vec<(String, String, PathBuf)> {
     let mut out = Vec::new();
-    let Ok(items) = std::fs::read_dir(fixtures_root()) else { return out };
+    let Ok(items) = std::fs::read_dir(fixtures_root()) else {
+        return out;
+    };
     for item in items.flatten() {
         let id = item.file_name().to_string_lossy().into_owned();
         for kind in ["fail", "pass"] {
@@ -126,7 +141,10 @@ fn every_rule_over_every_fixture() {
             problems.push(format!("{id}/fail yields no `{id}` finding"));
         }
         if kind == "pass" && own > 0 {
-            problems.push(format!("{id}/pass yields `{id}` findings:\n{}", render(&findings)));
+            problems.push(format!(
+                "{id}/pass yields `{id}` findings:\n{}",
+                render(&findings)
+            ));
         }
         insta::assert_snapshot!(format!("{id}-{kind}"), render(&findings));
     }
@@ -137,7 +155,12 @@ fn every_rule_over_every_fixture() {
 fn every_rule_serves_a_known_item_and_every_item_has_rules_and_fixtures() {
     let rules = rules();
     for rule in &rules {
-        assert!(IDS.contains(&rule.item), "rule `{}` serves unknown item `{}`", rule.name, rule.item);
+        assert!(
+            IDS.contains(&rule.item),
+            "rule `{}` serves unknown item `{}`",
+            rule.name,
+            rule.item
+        );
     }
     let mut names: Vec<&str> = rules.iter().map(|r| r.name).collect();
     names.sort_unstable();
@@ -147,7 +170,10 @@ fn every_rule_serves_a_known_item_and_every_item_has_rules_and_fixtures() {
     for id in IDS.iter().filter(|id| !PROBE_ONLY.contains(id)) {
         assert!(rules.iter().any(|r| r.item == *id), "no rule for `{id}`");
         for kind in ["fail", "pass"] {
-            assert!(fixtures_root().join(id).join(kind).is_dir(), "no fixture tests/fixtures/{id}/{kind}");
+            assert!(
+                fixtures_root().join(id).join(kind).is_dir(),
+                "no fixture tests/fixtures/{id}/{kind}"
+            );
         }
     }
 }
@@ -156,7 +182,9 @@ fn every_rule_serves_a_known_item_and_every_item_has_rules_and_fixtures() {
 #[test]
 #[ignore = "manual tool for trying the rules on a project"]
 fn scan_dir() {
-    let Ok(dir) = std::env::var("MCP_SECURE_SCAN") else { return };
+    let Ok(dir) = std::env::var("MCP_SECURE_SCAN") else {
+        return;
+    };
     let ctx = load(Path::new(&dir));
     for note in &ctx.notes {
         eprintln!("note: {}: {}", note.path.display(), note.message);
@@ -164,7 +192,10 @@ fn scan_dir() {
     if std::env::var("MCP_SECURE_FLOWS").is_ok() {
         let a = super::common::Analysis::new(&ctx);
         for f in &a.flows {
-            eprintln!("flow {} -> {} {:?}", f.tool.name, a.index.fns[f.func].name, f.taint.vars);
+            eprintln!(
+                "flow {} -> {} {:?}",
+                f.tool.name, a.index.fns[f.func].name, f.taint.vars
+            );
         }
     }
     let started = std::time::Instant::now();
@@ -176,13 +207,26 @@ fn scan_dir() {
         let n = (rule.run)(&ctx).len();
         eprintln!("time {:>8.2?} {} ({n})", t.elapsed(), rule.name);
     }
-    eprintln!("time {elapsed:.2?} for every rule over {} Rust files", ctx.sources.len());
+    eprintln!(
+        "time {elapsed:.2?} for every rule over {} Rust files",
+        ctx.sources.len()
+    );
     let t = std::time::Instant::now();
-    let parsed = ctx.sources.iter().filter(|s| syn::parse_file(&s.text).is_ok()).count();
-    eprintln!("time {:.2?} for a bare syn parse of {parsed} files", t.elapsed());
+    let parsed = ctx
+        .sources
+        .iter()
+        .filter(|s| syn::parse_file(&s.text).is_ok())
+        .count();
+    eprintln!(
+        "time {:.2?} for a bare syn parse of {parsed} files",
+        t.elapsed()
+    );
     let t = std::time::Instant::now();
     let again = run_all(&ctx).len();
-    eprintln!("time {:.2?} for every rule again ({again} findings)", t.elapsed());
+    eprintln!(
+        "time {:.2?} for every rule again ({again} findings)",
+        t.elapsed()
+    );
 }
 
 /// Checks the checklist documents that no static rule implements yet (named so the gap is
@@ -209,7 +253,11 @@ const NOT_IMPLEMENTED: &[&str] = &[
 fn rule_names_match_the_checks_the_checklist_documents() {
     let rules = rules();
     for item in crate::checklist::all() {
-        let documented: Vec<&str> = item.checks.iter().filter_map(|c| c.strip_prefix("static:")).collect();
+        let documented: Vec<&str> = item
+            .checks
+            .iter()
+            .filter_map(|c| c.strip_prefix("static:"))
+            .collect();
         for name in &documented {
             let done = rules.iter().any(|r| r.item == item.id && r.name == *name);
             assert!(

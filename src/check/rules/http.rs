@@ -15,10 +15,16 @@ const ID: &str = "http-exposure";
 /// True when the crate serves MCP over HTTP (streamable HTTP or SSE).
 fn http_server(ctx: &Context) -> bool {
     let by_feature = ctx.packages.iter().any(|p| {
-        dependency(&p.manifest_text, "rmcp")
-            .is_some_and(|f| f.iter().any(|f| f.contains("streamable-http-server") || f.contains("sse-server")))
+        dependency(&p.manifest_text, "rmcp").is_some_and(|f| {
+            f.iter()
+                .any(|f| f.contains("streamable-http-server") || f.contains("sse-server"))
+        })
     });
-    by_feature || ctx.sources.iter().any(|s| s.text.contains("StreamableHttpService") || s.text.contains("SseServer"))
+    by_feature
+        || ctx
+            .sources
+            .iter()
+            .any(|s| s.text.contains("StreamableHttpService") || s.text.contains("SseServer"))
 }
 
 /// Binding to every interface (`0.0.0.0`, `[::]`, `UNSPECIFIED`).
@@ -28,8 +34,9 @@ pub fn wildcard_bind(ctx: &Context) -> Vec<Finding> {
     }
     let mut out = Vec::new();
     let wide = ["0.0.0.0", "[::]", "\"::\"", "UNSPECIFIED", "0, 0, 0, 0"];
-    for file in
-        crate::check::analysis::index::shipped(ctx).into_iter().filter(|f| wide.iter().any(|w| f.text.contains(w)))
+    for file in crate::check::analysis::index::shipped(ctx)
+        .into_iter()
+        .filter(|f| wide.iter().any(|w| f.text.contains(w)))
     {
         let mut v = Wildcard { found: Vec::new() };
         v.visit_file(&file.ast);
@@ -73,7 +80,9 @@ impl<'ast> Visit<'ast> for Wildcard {
 
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
         if call_path(c).is_some_and(|p| p.ends_with("SocketAddr::from"))
-            && c.args.first().is_some_and(|a| compact(a).starts_with("([0,0,0,0]"))
+            && c.args
+                .first()
+                .is_some_and(|a| compact(a).starts_with("([0,0,0,0]"))
         {
             self.found.push(c.span());
         }
@@ -91,22 +100,31 @@ impl<'ast> Visit<'ast> for Wildcard {
 pub fn service_line(text: &str) -> Option<usize> {
     let lines: Vec<&str> = text.lines().collect();
     let built = lines.iter().position(|l| {
-        l.contains("StreamableHttpService::new") || l.contains("SseServer::serve") || l.contains("SseServer::new")
+        l.contains("StreamableHttpService::new")
+            || l.contains("SseServer::serve")
+            || l.contains("SseServer::new")
     });
     let named = || {
         lines.iter().position(|l| {
-            !l.trim_start().starts_with("use ") && (l.contains("StreamableHttpService") || l.contains("SseServer"))
+            !l.trim_start().starts_with("use ")
+                && (l.contains("StreamableHttpService") || l.contains("SseServer"))
         })
     };
     built.or_else(named).map(|n| n + 1)
 }
 
 pub fn origin_validation_off(ctx: &Context) -> Vec<Finding> {
-    origin_and_auth(ctx).into_iter().filter(|f| f.message.contains("Origin")).collect()
+    origin_and_auth(ctx)
+        .into_iter()
+        .filter(|f| f.message.contains("Origin"))
+        .collect()
 }
 
 pub fn http_without_auth(ctx: &Context) -> Vec<Finding> {
-    origin_and_auth(ctx).into_iter().filter(|f| !f.message.contains("Origin")).collect()
+    origin_and_auth(ctx)
+        .into_iter()
+        .filter(|f| !f.message.contains("Origin"))
+        .collect()
 }
 
 /// No sign of Origin validation or of authentication anywhere in the HTTP server's code.
@@ -114,17 +132,30 @@ fn origin_and_auth(ctx: &Context) -> Vec<Finding> {
     if !http_server(ctx) {
         return Vec::new();
     }
-    let shipped: Vec<_> = crate::check::analysis::index::shipped(ctx).into_iter().collect();
-    let Some((file, line)) = shipped.iter().find_map(|f| super::http::service_line(&f.text).map(|n| (f, n))) else {
+    let shipped: Vec<_> = crate::check::analysis::index::shipped(ctx)
+        .into_iter()
+        .collect();
+    let Some((file, line)) = shipped
+        .iter()
+        .find_map(|f| super::http::service_line(&f.text).map(|n| (f, n)))
+    else {
         return Vec::new();
     };
-    let all: String = shipped.iter().map(|f| f.text.to_ascii_lowercase()).collect();
+    let all: String = shipped
+        .iter()
+        .map(|f| f.text.to_ascii_lowercase())
+        .collect();
     let mut out = Vec::new();
     // rmcp's `StreamableHttpServerConfig` leaves Origin validation off until origins are listed.
-    let checks_origin =
-        ["with_allowed_origins", "allowed_origins:", "enforce_origin_validation", "header::origin", "\"origin\""]
-            .iter()
-            .any(|k| all.contains(k));
+    let checks_origin = [
+        "with_allowed_origins",
+        "allowed_origins:",
+        "enforce_origin_validation",
+        "header::origin",
+        "\"origin\"",
+    ]
+    .iter()
+    .any(|k| all.contains(k));
     if !checks_origin || all.contains("disable_allowed_origins") {
         out.push(finding(
             ID,
@@ -135,9 +166,16 @@ fn origin_and_auth(ctx: &Context) -> Vec<Finding> {
             "refuse requests whose `Origin` is not in an allow-list",
         ));
     }
-    if !["authorization", "bearer", "auth_layer", "require_auth", "validaterequestheaderlayer", "oauth"]
-        .iter()
-        .any(|k| all.contains(k))
+    if ![
+        "authorization",
+        "bearer",
+        "auth_layer",
+        "require_auth",
+        "validaterequestheaderlayer",
+        "oauth",
+    ]
+    .iter()
+    .any(|k| all.contains(k))
     {
         out.push(finding(
             ID,

@@ -33,9 +33,16 @@ const FS_CALLS: &[&str] = &[
 /// Is `p` a file-system call: `std::fs::read`, `tokio::fs::write`, `File::open`...
 fn fs_call(p: &str) -> bool {
     let segs: Vec<&str> = p.split("::").collect();
-    let Some(last) = segs.last() else { return false };
-    let parent = if segs.len() >= 2 { segs[segs.len() - 2] } else { "" };
-    (parent == "fs" && FS_CALLS.contains(last)) || (parent == "File" && (*last == "open" || *last == "create"))
+    let Some(last) = segs.last() else {
+        return false;
+    };
+    let parent = if segs.len() >= 2 {
+        segs[segs.len() - 2]
+    } else {
+        ""
+    };
+    (parent == "fs" && FS_CALLS.contains(last))
+        || (parent == "File" && (*last == "open" || *last == "create"))
 }
 
 /// Prefix checks that do not confine, in every shipped function.
@@ -43,7 +50,10 @@ pub fn prefix_checks(ctx: &Context) -> Vec<Finding> {
     let a = Analysis::new(ctx);
     let mut out = Vec::new();
     for (i, f) in a.index.fns.iter().enumerate() {
-        let mut v = Prefix { block: f.block, found: Vec::new() };
+        let mut v = Prefix {
+            block: f.block,
+            found: Vec::new(),
+        };
         v.visit_block(f.block);
         for (span, message) in v.found {
             let mut fd = finding(
@@ -84,8 +94,11 @@ impl<'ast> Visit<'ast> for Prefix<'_> {
         {
             let recv = compact(&m.receiver);
             let arg = compact(&m.args[0]);
-            let stringly =
-                |t: &str| t.contains("to_string_lossy()") || t.contains(".to_str()") || t.contains(".display()");
+            let stringly = |t: &str| {
+                t.contains("to_string_lossy()")
+                    || t.contains(".to_str()")
+                    || t.contains(".display()")
+            };
             if stringly(&recv) || stringly(&arg) {
                 self.found.push((
                     m.method.span(),
@@ -93,10 +106,16 @@ impl<'ast> Visit<'ast> for Prefix<'_> {
                 ));
             } else {
                 let init = match &*m.receiver {
-                    syn::Expr::Path(p) => p.path.get_ident().and_then(|id| self.init_of(&id.to_string())),
+                    syn::Expr::Path(p) => p
+                        .path
+                        .get_ident()
+                        .and_then(|id| self.init_of(&id.to_string())),
                     other => Some(compact(other)),
                 };
-                if init.as_deref().is_some_and(|t| t.contains(".join(") && !t.contains("canonicalize")) {
+                if init
+                    .as_deref()
+                    .is_some_and(|t| t.contains(".join(") && !t.contains("canonicalize"))
+                {
                     self.found.push((
                         m.method.span(),
                         "`Path::starts_with` on a joined path that was never canonicalised: `..` components and symlinks pass the check".into(),
@@ -107,7 +126,10 @@ impl<'ast> Visit<'ast> for Prefix<'_> {
         if (method == "unwrap_or" || method == "unwrap_or_else" || method == "unwrap_or_default")
             && compact(&m.receiver).ends_with("canonicalize()")
         {
-            self.found.push((m.method.span(), "a failed `canonicalize` falls back to the unresolved path".into()));
+            self.found.push((
+                m.method.span(),
+                "a failed `canonicalize` falls back to the unresolved path".into(),
+            ));
         }
         syn::visit::visit_expr_method_call(self, m);
     }
@@ -120,9 +142,12 @@ struct LetInit<'n> {
 
 impl<'ast> Visit<'ast> for LetInit<'_> {
     fn visit_local(&mut self, l: &'ast syn::Local) {
-        if let (Some(init), true) =
-            (&l.init, crate::check::analysis::syntax::pat_idents(&l.pat).iter().any(|n| n == self.name))
-        {
+        if let (Some(init), true) = (
+            &l.init,
+            crate::check::analysis::syntax::pat_idents(&l.pat)
+                .iter()
+                .any(|n| n == self.name),
+        ) {
             self.init = Some(compact(&init.expr));
         }
         syn::visit::visit_local(self, l);
@@ -135,7 +160,11 @@ pub fn unconfined_fs(ctx: &Context) -> Vec<Finding> {
     let a = Analysis::new(ctx);
     let mut out = Vec::new();
     for tool in &a.tools {
-        let flows: Vec<_> = a.flows.iter().filter(|f| f.tool.location == tool.location).collect();
+        let flows: Vec<_> = a
+            .flows
+            .iter()
+            .filter(|f| f.tool.location == tool.location)
+            .collect();
         let confined = flows.iter().any(|f| {
             let text = compact(a.index.fns[f.func].block);
             text.contains(".starts_with(")
@@ -148,7 +177,10 @@ pub fn unconfined_fs(ctx: &Context) -> Vec<Finding> {
         }
         for flow in flows {
             let func = &a.index.fns[flow.func];
-            let mut v = Sinks { taint: &flow.taint, found: Vec::new() };
+            let mut v = Sinks {
+                taint: &flow.taint,
+                found: Vec::new(),
+            };
             v.visit_block(func.block);
             for (span, sink, param) in v.found {
                 let mut f = finding(
@@ -190,7 +222,8 @@ impl<'ast> Visit<'ast> for Sinks<'_> {
             && compact(&m.receiver).contains("OpenOptions")
             && let Some(param) = m.args.first().and_then(|a| self.taint.of(a))
         {
-            self.found.push((m.method.span(), "OpenOptions::open".into(), param));
+            self.found
+                .push((m.method.span(), "OpenOptions::open".into(), param));
         }
         syn::visit::visit_expr_method_call(self, m);
     }

@@ -18,7 +18,10 @@ pub fn fs_unconfined(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
     for flow in &a.flows {
         let func = &a.index.fns[flow.func];
-        let mut v = AmbientFs { taint: &flow.taint, found: Vec::new() };
+        let mut v = AmbientFs {
+            taint: &flow.taint,
+            found: Vec::new(),
+        };
         v.visit_block(func.block);
         for (span, call, param) in v.found {
             let mut f = finding(
@@ -61,10 +64,17 @@ pub fn program_not_allow_listed(ctx: &Context) -> Vec<Finding> {
     let a = Analysis::new(ctx);
     let mut out = Vec::new();
     for tool in &a.tools {
-        let flows: Vec<_> = a.flows.iter().filter(|f| f.tool.location == tool.location).collect();
+        let flows: Vec<_> = a
+            .flows
+            .iter()
+            .filter(|f| f.tool.location == tool.location)
+            .collect();
         let listed = flows.iter().any(|f| {
             let t = compact(a.index.fns[f.func].block);
-            t.contains(".contains(") || t.contains("allowed") || t.contains("allow_list") || t.contains("match")
+            t.contains(".contains(")
+                || t.contains("allowed")
+                || t.contains("allow_list")
+                || t.contains("match")
         });
         if listed {
             continue;
@@ -97,7 +107,9 @@ struct Programs(Vec<proc_macro2::Span>);
 impl<'ast> Visit<'ast> for Programs {
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
         if call_path(c).is_some_and(|p| p.ends_with("Command::new"))
-            && c.args.first().is_some_and(|a| str_lit(a).is_none() && !crate::check::analysis::syntax::is_constant(a))
+            && c.args.first().is_some_and(|a| {
+                str_lit(a).is_none() && !crate::check::analysis::syntax::is_constant(a)
+            })
         {
             self.0.push(c.span());
         }
@@ -116,9 +128,13 @@ pub fn sqlite_opened_writable(ctx: &Context) -> Vec<Finding> {
     }
     let writes = a.flows.iter().any(|f| {
         let func = &a.index.fns[f.func];
-        effects(func.block, &crate::check::analysis::flow::Taint::default(), true)
-            .iter()
-            .any(|e| e.kind == Kind::SqlWrite)
+        effects(
+            func.block,
+            &crate::check::analysis::flow::Taint::default(),
+            true,
+        )
+        .iter()
+        .any(|e| e.kind == Kind::SqlWrite)
     });
     if writes {
         return Vec::new();
@@ -144,7 +160,9 @@ struct Opens(Vec<proc_macro2::Span>);
 
 impl<'ast> Visit<'ast> for Opens {
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
-        if call_path(c).is_some_and(|p| p.ends_with("Connection::open") || p.ends_with("Connection::open_in_memory")) {
+        if call_path(c).is_some_and(|p| {
+            p.ends_with("Connection::open") || p.ends_with("Connection::open_in_memory")
+        }) {
             self.0.push(c.func.span());
         }
         syn::visit::visit_expr_call(self, c);
@@ -155,8 +173,15 @@ impl<'ast> Visit<'ast> for Opens {
 pub fn dangerous_switch_on(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
     for file in &ctx.data_files {
-        let name = file.path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        if crate::check::analysis::index::is_excluded(&file.path) || name == "Cargo.toml" || name.ends_with(".lock") {
+        let name = file
+            .path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if crate::check::analysis::index::is_excluded(&file.path)
+            || name == "Cargo.toml"
+            || name.ends_with(".lock")
+        {
             continue;
         }
         for (n, line) in file.text.lines().enumerate() {
@@ -164,7 +189,9 @@ pub fn dangerous_switch_on(ctx: &Context) -> Vec<Finding> {
             if t.starts_with('#') || t.starts_with("//") {
                 continue;
             }
-            let Some((key, value)) = t.split_once(['=', ':']) else { continue };
+            let Some((key, value)) = t.split_once(['=', ':']) else {
+                continue;
+            };
             let key = key.trim().trim_matches('"');
             let value = value.trim().trim_end_matches(',').trim_matches('"');
             if value == "true" && super::config::is_dangerous_switch(key) {

@@ -13,10 +13,16 @@ use crate::finding::{Finding, Severity};
 /// The method chains that build and start a process in shipped functions: `(span, chain)`.
 fn spawns(ctx: &Context) -> Vec<(std::path::PathBuf, proc_macro2::Span, String, &'static str)> {
     let mut out = Vec::new();
-    for file in shipped(ctx).into_iter().filter(|f| f.text.contains("Command::new")) {
+    for file in shipped(ctx)
+        .into_iter()
+        .filter(|f| f.text.contains("Command::new"))
+    {
         let mut v = Spawns(Vec::new());
         v.visit_file(&file.ast);
-        out.extend(v.0.into_iter().map(|(s, c, m)| (file.path.clone(), s, c, m)));
+        out.extend(
+            v.0.into_iter()
+                .map(|(s, c, m)| (file.path.clone(), s, c, m)),
+        );
     }
     out
 }
@@ -90,7 +96,10 @@ pub fn child_inherits_stdout(ctx: &Context) -> Vec<Finding> {
 /// `reqwest::Client::new()` or a builder without `.timeout(..)`: an upstream can hold a call forever.
 pub fn http_client_without_timeout(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
-    for file in shipped(ctx).into_iter().filter(|f| f.text.contains("reqwest")) {
+    for file in shipped(ctx)
+        .into_iter()
+        .filter(|f| f.text.contains("reqwest"))
+    {
         let mut v = Clients(Vec::new());
         v.visit_file(&file.ast);
         for span in v.0 {
@@ -111,10 +120,15 @@ struct Clients(Vec<proc_macro2::Span>);
 impl<'ast> Visit<'ast> for Clients {
     fn visit_expr(&mut self, e: &'ast syn::Expr) {
         match e {
-            syn::Expr::Call(c) if call_path(c).is_some_and(|p| p.ends_with("Client::new") && p.contains("reqwest")) => {
+            syn::Expr::Call(c)
+                if call_path(c)
+                    .is_some_and(|p| p.ends_with("Client::new") && p.contains("reqwest")) =>
+            {
                 self.0.push(c.span());
             }
-            syn::Expr::Call(c) if call_path(c).is_some_and(|p| p == "reqwest::get") => self.0.push(c.span()),
+            syn::Expr::Call(c) if call_path(c).is_some_and(|p| p == "reqwest::get") => {
+                self.0.push(c.span())
+            }
             syn::Expr::MethodCall(m) if m.method == "build" => {
                 let chain = compact(&m.receiver);
                 if chain.contains("Client::builder()") && !chain.contains(".timeout(") {
@@ -131,10 +145,19 @@ impl<'ast> Visit<'ast> for Clients {
 pub fn open_world_hint_wrong(ctx: &Context) -> Vec<Finding> {
     let a = Analysis::new(ctx);
     let mut out = Vec::new();
-    for tool in a.tools.iter().filter(|t| t.annotations.get("open_world_hint") == Some(&false)) {
+    for tool in a
+        .tools
+        .iter()
+        .filter(|t| t.annotations.get("open_world_hint") == Some(&false))
+    {
         let net = a
             .index
-            .reachable(&crate::check::analysis::flow::tool_fn(&a.index, tool).into_iter().collect::<Vec<_>>(), 3)
+            .reachable(
+                &crate::check::analysis::flow::tool_fn(&a.index, tool)
+                    .into_iter()
+                    .collect::<Vec<_>>(),
+                3,
+            )
             .iter()
             .any(|&i| {
                 let t = compact(a.index.fns[i].block);
@@ -147,7 +170,10 @@ pub fn open_world_hint_wrong(ctx: &Context) -> Vec<Finding> {
             let mut f = finding(
                 "misleading-annotation",
                 Severity::Warn,
-                format!("tool `{}` declares `open_world_hint = false` but makes network requests", tool.name),
+                format!(
+                    "tool `{}` declares `open_world_hint = false` but makes network requests",
+                    tool.name
+                ),
                 tool.attr_location.clone(),
                 "set `open_world_hint = true` for tools that reach outside the server",
             );

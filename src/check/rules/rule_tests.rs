@@ -17,8 +17,10 @@ fn ctx(files: &[(&str, &str)]) -> Context {
         has_lockfile: true,
         metadata: serde_json::Value::Null,
     };
-    let mut all: Vec<(std::path::PathBuf, String)> =
-        files.iter().map(|(p, t)| ((*p).into(), (*t).to_string())).collect();
+    let mut all: Vec<(std::path::PathBuf, String)> = files
+        .iter()
+        .map(|(p, t)| ((*p).into(), (*t).to_string()))
+        .collect();
     all.push(("Cargo.toml".into(), STDIO.into()));
     Context::from_files(Path::new("/t"), package, all)
 }
@@ -68,12 +70,21 @@ impl S {
 }
 "#;
     assert_eq!(
-        ids(&[("src/main.rs", src)], "unsanitised-output").iter().filter(|m| m.contains("debug form")).count(),
+        ids(&[("src/main.rs", src)], "unsanitised-output")
+            .iter()
+            .filter(|m| m.contains("debug form"))
+            .count(),
         1
     );
-    let safe = src.replace("pub api_token: String", "pub api_token: secrecy::SecretString");
+    let safe = src.replace(
+        "pub api_token: String",
+        "pub api_token: secrecy::SecretString",
+    );
     assert_eq!(
-        ids(&[("src/main.rs", &safe)], "unsanitised-output").iter().filter(|m| m.contains("debug form")).count(),
+        ids(&[("src/main.rs", &safe)], "unsanitised-output")
+            .iter()
+            .filter(|m| m.contains("debug form"))
+            .count(),
         0
     );
 }
@@ -91,7 +102,10 @@ fn allow_listed_program_and_separator_are_not_command_injection() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())"#,
     );
     let found = ids(&[("src/main.rs", &bad)], "command-injection");
-    assert!(found.iter().any(|m| m.contains("chooses the program")), "{found:?}");
+    assert!(
+        found.iter().any(|m| m.contains("chooses the program")),
+        "{found:?}"
+    );
     assert!(found.iter().any(|m| m.contains("no `--`")), "{found:?}");
 }
 
@@ -106,7 +120,10 @@ fn inner(path: String) -> String { std::fs::read_to_string(path).unwrap_or_defau
 "#;
     let found = ids(&[("src/main.rs", &src)], "path-traversal");
     assert_eq!(found.len(), 1, "{found:?}");
-    assert!(found[0].contains("parameter `path` of tool `t` reaches `std::fs::read_to_string`"), "{found:?}");
+    assert!(
+        found[0].contains("parameter `path` of tool `t` reaches `std::fs::read_to_string`"),
+        "{found:?}"
+    );
 }
 
 #[test]
@@ -129,17 +146,21 @@ fn read_only_connection_running_the_callers_query_is_not_misleading() {
     );
     assert!(ids(&[("src/main.rs", &src)], "misleading-annotation").is_empty());
     assert!(ids(&[("src/main.rs", &src)], "sql-injection").is_empty());
-    let writable =
-        src.replace("open_with_flags(\"a.db\", rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)", "open(\"a.db\")");
-    assert_eq!(ids(&[("src/main.rs", &writable)], "misleading-annotation").len(), 1);
+    let writable = src.replace(
+        "open_with_flags(\"a.db\", rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)",
+        "open(\"a.db\")",
+    );
+    assert_eq!(
+        ids(&[("src/main.rs", &writable)], "misleading-annotation").len(),
+        1
+    );
 }
 
 #[test]
 fn stdout_handed_to_the_transport_is_not_pollution() {
     let src = "#![forbid(unsafe_code)]\nasync fn serve() { let io = (tokio::io::stdin(), tokio::io::stdout()); run(io).await; }\n";
     assert!(ids(&[("src/main.rs", src)], "stdout-pollution").is_empty());
-    let bad =
-        "#![forbid(unsafe_code)]\nuse std::io::Write;\nfn note() { writeln!(std::io::stdout(), \"ready\").ok(); }\n";
+    let bad = "#![forbid(unsafe_code)]\nuse std::io::Write;\nfn note() { writeln!(std::io::stdout(), \"ready\").ok(); }\n";
     assert_eq!(ids(&[("src/main.rs", bad)], "stdout-pollution").len(), 1);
 }
 
@@ -178,14 +199,23 @@ fn errors_sent_to_the_log_are_not_disclosure() {
 fn test_only_modules_are_not_scanned() {
     let main = "#![forbid(unsafe_code)]\n#[cfg(test)]\n#[path = \"checks.rs\"]\nmod tests;\n";
     let checks = "const GITHUB_TOKEN: &str = \"ghp_R8x2Lq9ZvT4mN7bK1cW5yH3jD6fP0sAeUuGt\";\n";
-    assert!(ids(&[("src/main.rs", main), ("src/checks.rs", checks)], "hardcoded-secret").is_empty());
+    assert!(
+        ids(
+            &[("src/main.rs", main), ("src/checks.rs", checks)],
+            "hardcoded-secret"
+        )
+        .is_empty()
+    );
 }
 
 #[test]
 fn odd_inputs_never_panic() {
     assert!(run_all(&Context::default()).is_empty());
     let odd = [
-        ("src/main.rs", "macro_rules! m { () => {} }\nm!();\nfn f() { format!(\"{\"); let _ = \"ü{}sk-\"; }\n"),
+        (
+            "src/main.rs",
+            "macro_rules! m { () => {} }\nm!();\nfn f() { format!(\"{\"); let _ = \"ü{}sk-\"; }\n",
+        ),
         (
             "src/lib.rs",
             "#[tool(description = concat!(\"a\", 1))]\nfn t(Parameters(p): Parameters<Missing>) { std::fs::read(p.x); }\n",
@@ -207,7 +237,10 @@ fn engine_and_parser_errors_shown_to_the_client_are_disclosure() {
     );
     let found = ids(&[("src/main.rs", &src)], "information-disclosure");
     assert_eq!(found.len(), 2, "{found:?}");
-    assert!(found[0].contains("database") && found[1].contains("parser"), "{found:?}");
+    assert!(
+        found[0].contains("database") && found[1].contains("parser"),
+        "{found:?}"
+    );
 }
 
 #[test]
@@ -229,7 +262,10 @@ fn child_processes_are_killed_at_the_timeout_and_kept_off_stdout() {
         Ok(status.to_string())"#,
     );
     assert_eq!(
-        ids(&[("src/main.rs", &bad)], "missing-timeout").iter().filter(|m| m.contains("kill_on_drop")).count(),
+        ids(&[("src/main.rs", &bad)], "missing-timeout")
+            .iter()
+            .filter(|m| m.contains("kill_on_drop"))
+            .count(),
         1
     );
     assert_eq!(ids(&[("src/main.rs", &bad)], "stdout-pollution").len(), 1);
@@ -237,7 +273,11 @@ fn child_processes_are_killed_at_the_timeout_and_kept_off_stdout() {
         ".arg(&args.path).status()",
         ".arg(&args.path).stdout(std::process::Stdio::null()).kill_on_drop(true).status()",
     );
-    assert!(ids(&[("src/main.rs", &good)], "missing-timeout").iter().all(|m| !m.contains("kill_on_drop")));
+    assert!(
+        ids(&[("src/main.rs", &good)], "missing-timeout")
+            .iter()
+            .all(|m| !m.contains("kill_on_drop"))
+    );
     assert!(ids(&[("src/main.rs", &good)], "stdout-pollution").is_empty());
 }
 
@@ -248,19 +288,32 @@ fn http_clients_need_a_timeout_and_an_open_world_hint() {
         let body = client.get(&args.path).send().await.map_err(|_| "x".to_string())?;
         Ok(body.status().to_string())"#,
     )
-    .replace("destructive_hint = false", "destructive_hint = false, open_world_hint = false");
+    .replace(
+        "destructive_hint = false",
+        "destructive_hint = false, open_world_hint = false",
+    );
     assert_eq!(
-        ids(&[("src/main.rs", &src)], "missing-timeout").iter().filter(|m| m.contains("HTTP client")).count(),
+        ids(&[("src/main.rs", &src)], "missing-timeout")
+            .iter()
+            .filter(|m| m.contains("HTTP client"))
+            .count(),
         1
     );
     assert_eq!(
-        ids(&[("src/main.rs", &src)], "misleading-annotation").iter().filter(|m| m.contains("open_world_hint")).count(),
+        ids(&[("src/main.rs", &src)], "misleading-annotation")
+            .iter()
+            .filter(|m| m.contains("open_world_hint"))
+            .count(),
         1
     );
     let good = src
         .replace("reqwest::Client::new()", "reqwest::Client::builder().timeout(std::time::Duration::from_secs(5)).build().map_err(|_| \"x\".to_string())?")
         .replace("open_world_hint = false", "open_world_hint = true");
-    assert!(ids(&[("src/main.rs", &good)], "missing-timeout").iter().all(|m| !m.contains("HTTP client")));
+    assert!(
+        ids(&[("src/main.rs", &good)], "missing-timeout")
+            .iter()
+            .all(|m| !m.contains("HTTP client"))
+    );
     assert!(ids(&[("src/main.rs", &good)], "misleading-annotation").is_empty());
 }
 
@@ -273,7 +326,13 @@ fn read_only_by_rolled_back_transaction_is_sql_injection() {
         conn.execute_batch("ROLLBACK").map_err(|_| "x".to_string())?;
         Ok(format!("{n:?}"))"#,
     );
-    assert_eq!(ids(&[("src/main.rs", &src)], "sql-injection").iter().filter(|m| m.contains("rolled-back")).count(), 1);
+    assert_eq!(
+        ids(&[("src/main.rs", &src)], "sql-injection")
+            .iter()
+            .filter(|m| m.contains("rolled-back"))
+            .count(),
+        1
+    );
 }
 
 #[test]
@@ -284,12 +343,26 @@ fn swallowed_config_errors_and_switches_shipped_on() {
 pub struct Config { pub enable_shell: bool }
 pub fn load(text: &str) -> Config { toml::from_str(text).unwrap_or_default() }
 "#;
-    let files = [("src/main.rs", src), ("server.toml", "enable_shell = true\n")];
-    assert_eq!(ids(&files, "unvalidated-config").iter().filter(|m| m.contains("falls back")).count(), 1);
+    let files = [
+        ("src/main.rs", src),
+        ("server.toml", "enable_shell = true\n"),
+    ];
+    assert_eq!(
+        ids(&files, "unvalidated-config")
+            .iter()
+            .filter(|m| m.contains("falls back"))
+            .count(),
+        1
+    );
     assert_eq!(ids(&files, "excessive-privilege").len(), 1);
-    let fixed =
-        src.replace("toml::from_str(text).unwrap_or_default()", "toml::from_str(text).expect(\"valid config\")");
-    let files = [("src/main.rs", fixed.as_str()), ("server.toml", "enable_shell = false\n")];
+    let fixed = src.replace(
+        "toml::from_str(text).unwrap_or_default()",
+        "toml::from_str(text).expect(\"valid config\")",
+    );
+    let files = [
+        ("src/main.rs", fixed.as_str()),
+        ("server.toml", "enable_shell = false\n"),
+    ];
     assert!(ids(&files, "unvalidated-config").is_empty());
     assert!(ids(&files, "excessive-privilege").is_empty());
 }
@@ -301,7 +374,10 @@ fn a_writable_database_that_no_tool_writes_is_excessive_privilege() {
         let n: i64 = conn.query_row("SELECT count(*) FROM t WHERE name = ?1", [&args.path], |r| r.get(0)).map_err(|_| "x".to_string())?;
         Ok(n.to_string())"#,
     );
-    assert_eq!(ids(&[("src/main.rs", &src)], "excessive-privilege").len(), 1);
+    assert_eq!(
+        ids(&[("src/main.rs", &src)], "excessive-privilege").len(),
+        1
+    );
     let ro = src.replace(
         "rusqlite::Connection::open(\"a.db\")",
         "rusqlite::Connection::open_with_flags(\"a.db\", rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)",

@@ -10,8 +10,7 @@ use crate::check::model::Context;
 use crate::finding::{Finding, Severity};
 
 const ID: &str = "hardcoded-secret";
-const HELP: &str =
-    "read the secret from the environment at start-up, fail naming the missing variable, and rotate the exposed value";
+const HELP: &str = "read the secret from the environment at start-up, fail naming the missing variable, and rotate the exposed value";
 
 /// The kind of a high-confidence token found in `text`.
 pub fn token_kind(text: &str) -> Option<&'static str> {
@@ -20,7 +19,12 @@ pub fn token_kind(text: &str) -> Option<&'static str> {
         return None;
     }
     let b = text.as_bytes();
-    let run = |from: usize, ok: &dyn Fn(u8) -> bool| b[from.min(b.len())..].iter().take_while(|c| ok(**c)).count();
+    let run = |from: usize, ok: &dyn Fn(u8) -> bool| {
+        b[from.min(b.len())..]
+            .iter()
+            .take_while(|c| ok(**c))
+            .count()
+    };
     let alnum = |c: u8| c.is_ascii_alphanumeric();
     let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'-';
     for (i, _) in text.char_indices() {
@@ -30,23 +34,35 @@ pub fn token_kind(text: &str) -> Option<&'static str> {
         {
             return Some("AWS access key id");
         }
-        if ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"].iter().any(|p| rest.starts_with(p)) && run(i + 4, &alnum) >= 36 {
+        if ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]
+            .iter()
+            .any(|p| rest.starts_with(p))
+            && run(i + 4, &alnum) >= 36
+        {
             return Some("GitHub token");
         }
         if rest.starts_with("github_pat_") && run(i + 11, &|c| alnum(c) || c == b'_') >= 22 {
             return Some("GitHub fine-grained token");
         }
-        if ["xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-"].iter().any(|p| rest.starts_with(p)) && run(i + 5, &word) >= 10
+        if ["xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-"]
+            .iter()
+            .any(|p| rest.starts_with(p))
+            && run(i + 5, &word) >= 10
         {
             return Some("Slack token");
         }
-        if (rest.starts_with("sk_live_") || rest.starts_with("rk_live_")) && run(i + 8, &alnum) >= 16 {
+        if (rest.starts_with("sk_live_") || rest.starts_with("rk_live_"))
+            && run(i + 8, &alnum) >= 16
+        {
             return Some("Stripe live key");
         }
         if rest.starts_with("sk-") && (i == 0 || !b[i - 1].is_ascii_alphanumeric()) {
             let n = run(i + 3, &word);
             let tail = &text[i + 3..i + 3 + n];
-            if n >= 20 && tail.bytes().any(|c| c.is_ascii_digit()) && tail.bytes().any(|c| c.is_ascii_alphabetic()) {
+            if n >= 20
+                && tail.bytes().any(|c| c.is_ascii_digit())
+                && tail.bytes().any(|c| c.is_ascii_alphabetic())
+            {
                 return Some("API key (`sk-...`)");
             }
         }
@@ -63,7 +79,10 @@ pub fn token_kind(text: &str) -> Option<&'static str> {
                 .unwrap_or("")
                 .split('.')
                 .collect();
-            if parts.len() == 3 && parts[1].starts_with("eyJ") && parts.iter().all(|p| p.len() >= 10) {
+            if parts.len() == 3
+                && parts[1].starts_with("eyJ")
+                && parts.iter().all(|p| p.len() >= 10)
+            {
                 return Some("JSON Web Token");
             }
         }
@@ -107,7 +126,11 @@ fn looks_secret(value: &str) -> bool {
 pub fn source_secrets(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
     for file in crate::check::analysis::index::shipped(ctx).into_iter() {
-        let mut v = Source { file: &file.path, out: &mut out, covered: BTreeSet::new() };
+        let mut v = Source {
+            file: &file.path,
+            out: &mut out,
+            covered: BTreeSet::new(),
+        };
         v.visit_file(&file.ast);
     }
     out
@@ -124,7 +147,13 @@ impl Source<'_> {
     fn report(&mut self, span: proc_macro2::Span, lit_span: proc_macro2::Span, message: String) {
         let key = (lit_span.start().line, lit_span.start().column);
         if self.covered.insert(key) {
-            self.out.push(finding(ID, Severity::Fail, message, at(self.file, span), HELP));
+            self.out.push(finding(
+                ID,
+                Severity::Fail,
+                message,
+                at(self.file, span),
+                HELP,
+            ));
         }
     }
 
@@ -133,7 +162,11 @@ impl Source<'_> {
             && is_secret_name(name)
             && (looks_secret(&text) || token_kind(&text).is_some())
         {
-            self.report(span, lit_span, format!("`{name}` is assigned a literal credential"));
+            self.report(
+                span,
+                lit_span,
+                format!("`{name}` is assigned a literal credential"),
+            );
         }
     }
 }
@@ -187,7 +220,10 @@ impl<'ast> Visit<'ast> for Source<'_> {
                 });
                 if let Some((text, lit_span)) = fallback {
                     let var = recv.split('"').nth(1).unwrap_or("").to_string();
-                    if !text.is_empty() && (is_secret_name(&var) || token_kind(&text).is_some() || looks_secret(&text))
+                    if !text.is_empty()
+                        && (is_secret_name(&var)
+                            || token_kind(&text).is_some()
+                            || looks_secret(&text))
                     {
                         self.report(
                             m.method.span(),
@@ -203,7 +239,11 @@ impl<'ast> Visit<'ast> for Source<'_> {
 
     fn visit_lit_str(&mut self, s: &'ast syn::LitStr) {
         if let Some(kind) = token_kind(&s.value()) {
-            self.report(s.span(), s.span(), format!("string literal contains a {kind}"));
+            self.report(
+                s.span(),
+                s.span(),
+                format!("string literal contains a {kind}"),
+            );
         }
     }
 
@@ -218,12 +258,18 @@ impl<'ast> Visit<'ast> for Source<'_> {
 pub fn file_secrets(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
     for file in &ctx.data_files {
-        let name = file.path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = file
+            .path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         if name == "Cargo.lock" || name.ends_with(".lock") || name == "package-lock.json" {
             continue;
         }
-        let is_env =
-            name == ".env" || name.starts_with(".env.") && !name.ends_with(".example") && !name.ends_with(".sample");
+        let is_env = name == ".env"
+            || name.starts_with(".env.")
+                && !name.ends_with(".example")
+                && !name.ends_with(".sample");
         for (n, line) in file.text.lines().enumerate() {
             let trimmed = line.trim();
             if trimmed.starts_with('#') || trimmed.starts_with("//") || trimmed.is_empty() {
@@ -246,11 +292,20 @@ pub fn file_secrets(ctx: &Context) -> Vec<Finding> {
             } else if is_env && !value.is_empty() && is_secret_name(&key) {
                 format!("committed {name} file sets `{key}` to a value",)
             } else if is_secret_name(&key) && looks_secret(&value) {
-                format!("`{key}` in {} holds a literal credential", file.path.display())
+                format!(
+                    "`{key}` in {} holds a literal credential",
+                    file.path.display()
+                )
             } else {
                 continue;
             };
-            out.push(finding(ID, Severity::Fail, message, line_start(&file.path, n + 1), HELP));
+            out.push(finding(
+                ID,
+                Severity::Fail,
+                message,
+                line_start(&file.path, n + 1),
+                HELP,
+            ));
         }
     }
     out
@@ -261,7 +316,11 @@ fn key_value(line: &str) -> Option<(String, String)> {
     let line = line.strip_prefix("export ").unwrap_or(line);
     let at = line.find(['=', ':'])?;
     let key = line[..at].trim().trim_matches('"').trim_matches('\'');
-    if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.') {
+    if key.is_empty()
+        || !key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+    {
         return None;
     }
     let raw = line[at + 1..].trim().trim_end_matches(',');
@@ -283,7 +342,10 @@ mod tests {
 
     #[test]
     fn token_formats() {
-        assert_eq!(token_kind("AKIAIOSFODNN7EXAMPLE"), Some("AWS access key id"));
+        assert_eq!(
+            token_kind("AKIAIOSFODNN7EXAMPLE"),
+            Some("AWS access key id")
+        );
         assert!(token_kind("sk-live-7f3a9c1e5b8d2f6a4c0e9b7d3a1f5c8e").is_some());
         assert!(token_kind("task-runner-configuration").is_none());
         assert!(token_kind("xoxb-123456789012-abcdefghij").is_some());
@@ -292,8 +354,14 @@ mod tests {
 
     #[test]
     fn key_values() {
-        assert_eq!(key_value("API_TOKEN=abc"), Some(("API_TOKEN".into(), "abc".into())));
-        assert_eq!(key_value("api_key = \"x y\""), Some(("api_key".into(), "x y".into())));
+        assert_eq!(
+            key_value("API_TOKEN=abc"),
+            Some(("API_TOKEN".into(), "abc".into()))
+        );
+        assert_eq!(
+            key_value("api_key = \"x y\""),
+            Some(("api_key".into(), "x y".into()))
+        );
         assert_eq!(key_value("secret-env = [\"API_TOKEN\"]"), None);
     }
 }

@@ -15,17 +15,27 @@ const ID: &str = "sql-injection";
 const HELP: &str = "pass values as bound parameters (`?1`, `params![..]`), never in the SQL text";
 
 fn uses_sql(ctx: &Context) -> bool {
-    ["rusqlite", "sqlx", "postgres", "tokio-postgres", "mysql", "mysql_async", "diesel", "duckdb", "libsql"]
-        .iter()
-        .any(|k| depends_on(ctx, k))
+    [
+        "rusqlite",
+        "sqlx",
+        "postgres",
+        "tokio-postgres",
+        "mysql",
+        "mysql_async",
+        "diesel",
+        "duckdb",
+        "libsql",
+    ]
+    .iter()
+    .any(|k| depends_on(ctx, k))
 }
 
 /// Text that starts like a SQL statement.
 fn looks_like_sql(text: &str) -> bool {
     let t = text.trim_start().to_ascii_uppercase();
     let starts = [
-        "SELECT ", "INSERT ", "UPDATE ", "DELETE ", "WITH ", "REPLACE ", "DROP ", "CREATE ", "ALTER ", "PRAGMA ",
-        "ATTACH ",
+        "SELECT ", "INSERT ", "UPDATE ", "DELETE ", "WITH ", "REPLACE ", "DROP ", "CREATE ",
+        "ALTER ", "PRAGMA ", "ATTACH ",
     ]
     .iter()
     .any(|k| t.starts_with(k));
@@ -53,7 +63,10 @@ pub fn built_sql(ctx: &Context) -> Vec<Finding> {
         for (span, values) in v.found {
             let param = flow.and_then(|fl| values.iter().find_map(|e| fl.taint.of(e)));
             let message = match (&param, flow) {
-                (Some(p), Some(fl)) => format!("parameter `{p}` of tool `{}` is pasted into SQL text", fl.tool.name),
+                (Some(p), Some(fl)) => format!(
+                    "parameter `{p}` of tool `{}` is pasted into SQL text",
+                    fl.tool.name
+                ),
                 _ => "SQL text is built from non-constant values".to_string(),
             };
             let mut fd = finding(ID, Severity::Fail, message, at(&f.file.path, span), HELP);
@@ -78,7 +91,11 @@ impl<'ast> Visit<'ast> for Built {
         if macro_name(mac) == "format"
             && let Some((lit, args)) = format_args(mac)
         {
-            let values: Vec<syn::Expr> = args.into_iter().map(|a| a.expr).filter(|e| !is_constant(e)).collect();
+            let values: Vec<syn::Expr> = args
+                .into_iter()
+                .map(|a| a.expr)
+                .filter(|e| !is_constant(e))
+                .collect();
             if looks_like_sql(&lit.value()) && !values.is_empty() {
                 self.found.push((mac.path.span(), values));
             }
@@ -144,7 +161,9 @@ struct Batch {
 
 impl<'ast> Visit<'ast> for Batch {
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
-        if (m.method == "execute_batch" || m.method == "batch_execute" || m.method == "simple_query")
+        if (m.method == "execute_batch"
+            || m.method == "batch_execute"
+            || m.method == "simple_query")
             && m.args.first().is_some_and(|a| !is_constant(a))
         {
             self.found.push(m.method.span());
@@ -160,11 +179,13 @@ fn split_statements(a: &Analysis<'_>) -> Vec<Finding> {
         let mut v = Split { loops: Vec::new() };
         v.visit_block(f.block);
         for (var, body) in v.loops {
-            let mut calls = Calls { var: &var, found: Vec::new() };
+            let mut calls = Calls {
+                var: &var,
+                found: Vec::new(),
+            };
             calls.visit_block(&body);
             for (span, expr) in calls.found {
-                let direct =
-                    matches!(&expr, syn::Expr::MethodCall(m) if SQL_METHODS.contains(&m.method.to_string().as_str()));
+                let direct = matches!(&expr, syn::Expr::MethodCall(m) if SQL_METHODS.contains(&m.method.to_string().as_str()));
                 let via = a.index.resolve_call(&expr, f).iter().any(|&j| {
                     let t = compact(a.index.fns[j].block);
                     SQL_METHODS.iter().any(|m| t.contains(&format!(".{m}(")))
@@ -196,7 +217,9 @@ impl<'ast> Visit<'ast> for Split {
     fn visit_expr_for_loop(&mut self, l: &'ast syn::ExprForLoop) {
         let it = compact(&l.expr);
         if (it.contains(".split(';')") || it.contains(".split(\";\")"))
-            && let Some(var) = crate::check::analysis::syntax::pat_idents(&l.pat).into_iter().next()
+            && let Some(var) = crate::check::analysis::syntax::pat_idents(&l.pat)
+                .into_iter()
+                .next()
         {
             self.loops.push((var, l.body.clone()));
         }
@@ -216,7 +239,11 @@ impl<'ast> Visit<'ast> for Calls<'_> {
             syn::Expr::MethodCall(m) => m.args.iter().collect(),
             _ => Vec::new(),
         };
-        if args.iter().any(|a| crate::check::analysis::syntax::idents_in(a).iter().any(|(n, _, _)| n == self.var)) {
+        if args.iter().any(|a| {
+            crate::check::analysis::syntax::idents_in(a)
+                .iter()
+                .any(|(n, _, _)| n == self.var)
+        }) {
             self.found.push((e.span(), e.clone()));
         }
         syn::visit::visit_expr(self, e);

@@ -13,11 +13,15 @@ const ID: &str = "stdout-pollution";
 
 /// A crate serving MCP over stdio: rmcp with `transport-io`, or `stdio()` in its source.
 pub fn is_stdio_server(ctx: &Context) -> bool {
-    let by_feature = ctx
-        .packages
-        .iter()
-        .any(|p| dependency(&p.manifest_text, "rmcp").is_some_and(|f| f.iter().any(|f| f.starts_with("transport-io"))));
-    by_feature || ctx.sources.iter().any(|s| s.text.contains("transport::stdio") || s.text.contains("stdio()"))
+    let by_feature = ctx.packages.iter().any(|p| {
+        dependency(&p.manifest_text, "rmcp")
+            .is_some_and(|f| f.iter().any(|f| f.starts_with("transport-io")))
+    });
+    by_feature
+        || ctx
+            .sources
+            .iter()
+            .any(|s| s.text.contains("transport::stdio") || s.text.contains("stdio()"))
 }
 
 /// `println!`, `print!`, `std::io::stdout()` and a tracing subscriber left on its default
@@ -32,7 +36,10 @@ pub fn stdout_writes(ctx: &Context) -> Vec<Finding> {
         .into_iter()
         .filter(|f| markers.iter().any(|m| f.text.contains(m)) && !http_only_binary(&f.text))
     {
-        let mut v = Stdout { file: &file.path, out: &mut out };
+        let mut v = Stdout {
+            file: &file.path,
+            out: &mut out,
+        };
         v.visit_file(&file.ast);
     }
     out
@@ -45,7 +52,13 @@ struct Stdout<'a> {
 
 impl Stdout<'_> {
     fn push(&mut self, span: proc_macro2::Span, message: String, help: &str) {
-        self.out.push(finding(ID, Severity::Fail, message, at(self.file, span), help));
+        self.out.push(finding(
+            ID,
+            Severity::Fail,
+            message,
+            at(self.file, span),
+            help,
+        ));
     }
 }
 
@@ -89,7 +102,12 @@ impl<'ast> Visit<'ast> for Stdout<'_> {
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
         // `stdout().write_all(..)`; a bare `stdout()` handed to the transport is fine.
         let on_stdout = matches!(&*m.receiver, syn::Expr::Call(c) if is_stdout(c));
-        if on_stdout && matches!(m.method.to_string().as_str(), "write" | "write_all" | "write_fmt" | "lock") {
+        if on_stdout
+            && matches!(
+                m.method.to_string().as_str(),
+                "write" | "write_all" | "write_fmt" | "lock"
+            )
+        {
             self.push(
                 m.method.span(),
                 "`stdout()` is written to outside the MCP transport in a stdio server".into(),
@@ -100,11 +118,13 @@ impl<'ast> Visit<'ast> for Stdout<'_> {
         let method = m.method.to_string();
         if matches!(method.as_str(), "init" | "try_init" | "finish") {
             let chain = compact(&m.receiver);
-            let is_fmt = chain.starts_with("tracing_subscriber::fmt()") || chain.starts_with("fmt()");
+            let is_fmt =
+                chain.starts_with("tracing_subscriber::fmt()") || chain.starts_with("fmt()");
             if is_fmt && !chain.contains(".with_writer(") {
                 self.push(
                     m.method.span(),
-                    "tracing subscriber writes to stdout (its default writer) in a stdio server".into(),
+                    "tracing subscriber writes to stdout (its default writer) in a stdio server"
+                        .into(),
                     "add `.with_writer(std::io::stderr)` to the subscriber",
                 );
             }
@@ -119,7 +139,14 @@ fn is_stdout(c: &syn::ExprCall) -> bool {
 
 /// A binary of its own that serves HTTP and never touches stdio: its stdout is free.
 fn http_only_binary(text: &str) -> bool {
-    let http = ["StreamableHttpService", "SseServer", "TcpListener", "axum::serve"].iter().any(|k| text.contains(k));
+    let http = [
+        "StreamableHttpService",
+        "SseServer",
+        "TcpListener",
+        "axum::serve",
+    ]
+    .iter()
+    .any(|k| text.contains(k));
     text.contains("fn main(") && http && !text.contains("stdio(") && !text.contains("stdin()")
 }
 
@@ -129,7 +156,10 @@ pub fn fmt_init(ctx: &Context) -> Vec<Finding> {
         return Vec::new();
     }
     let mut out = Vec::new();
-    for file in crate::check::analysis::index::shipped(ctx).into_iter().filter(|f| !http_only_binary(&f.text)) {
+    for file in crate::check::analysis::index::shipped(ctx)
+        .into_iter()
+        .filter(|f| !http_only_binary(&f.text))
+    {
         let mut v = FmtInit { found: Vec::new() };
         v.visit_file(&file.ast);
         for span in v.found {

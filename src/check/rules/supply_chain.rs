@@ -32,8 +32,10 @@ pub fn forbid_unsafe(ctx: &Context) -> Vec<Finding> {
         }
         let forbids = file.ast.attrs.iter().any(|a| {
             a.path().is_ident("forbid")
-                && a.parse_args_with(syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
-                    .is_ok_and(|lints| lints.iter().any(|l| l.is_ident("unsafe_code")))
+                && a.parse_args_with(
+                    syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+                )
+                .is_ok_and(|lints| lints.iter().any(|l| l.is_ident("unsafe_code")))
         });
         if forbids {
             continue;
@@ -53,13 +55,26 @@ pub fn forbid_unsafe(ctx: &Context) -> Vec<Finding> {
 }
 
 fn is_crate_root(path: &std::path::Path) -> bool {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-    let parent = path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let parent = path
+        .parent()
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
     (parent == "src" && (name == "main.rs" || name == "lib.rs")) || parent == "bin"
 }
 
 fn file_start(file: PathBuf) -> Location {
-    Location { file, line: 1, column: 1, end_line: 1, end_column: 1 }
+    Location {
+        file,
+        line: 1,
+        column: 1,
+        end_line: 1,
+        end_column: 1,
+    }
 }
 
 #[cfg(test)]
@@ -77,15 +92,28 @@ mod tests {
             has_lockfile: lock,
             metadata: serde_json::Value::Null,
         };
-        Context::from_files(Path::new("/p"), pkg, vec![("src/main.rs".into(), main.into())])
+        Context::from_files(
+            Path::new("/p"),
+            pkg,
+            vec![("src/main.rs".into(), main.into())],
+        )
     }
 
     #[test]
     fn forbid_unsafe_fires_and_stays_quiet() {
         assert_eq!(forbid_unsafe(&ctx("fn main() {}", true)).len(), 1);
         assert!(forbid_unsafe(&ctx("#![forbid(unsafe_code)]\nfn main() {}", true)).is_empty());
-        assert!(forbid_unsafe(&ctx("#![forbid(missing_docs, unsafe_code)]\nfn main() {}", true)).is_empty());
-        assert_eq!(forbid_unsafe(&ctx("#![deny(unsafe_code)]\nfn main() {}", true)).len(), 1);
+        assert!(
+            forbid_unsafe(&ctx(
+                "#![forbid(missing_docs, unsafe_code)]\nfn main() {}",
+                true
+            ))
+            .is_empty()
+        );
+        assert_eq!(
+            forbid_unsafe(&ctx("#![deny(unsafe_code)]\nfn main() {}", true)).len(),
+            1
+        );
     }
 
     #[test]

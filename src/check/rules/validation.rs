@@ -6,7 +6,9 @@ use syn::visit::Visit;
 
 use super::common::{Analysis, at, finding, flow_labels};
 use crate::check::analysis::flow::{Taint, tool_fn};
-use crate::check::analysis::syntax::{call_path, compact, inner_type_name, is_constant, macro_exprs, macro_name};
+use crate::check::analysis::syntax::{
+    call_path, compact, inner_type_name, is_constant, macro_exprs, macro_name,
+};
 use crate::check::model::Context;
 use crate::finding::{Finding, Severity};
 
@@ -45,7 +47,9 @@ fn needs_bound(ty: &syn::Type) -> bool {
 fn has_bound(field: &syn::Field) -> bool {
     field.attrs.iter().any(|a| {
         let t = compact(a);
-        let ours = a.path().is_ident("garde") || a.path().is_ident("validate") || a.path().is_ident("schemars");
+        let ours = a.path().is_ident("garde")
+            || a.path().is_ident("validate")
+            || a.path().is_ident("schemars");
         ours && [
             "length",
             "range",
@@ -67,15 +71,20 @@ fn has_bound(field: &syn::Field) -> bool {
 
 /// Fields without bounds, and caller-chosen sizes of allocations.
 pub fn params_unbounded(ctx: &Context) -> Vec<Finding> {
-    let mut out: Vec<Finding> =
-        parameter_bounds(ctx).into_iter().filter(|f| !f.message.contains("never checked")).collect();
+    let mut out: Vec<Finding> = parameter_bounds(ctx)
+        .into_iter()
+        .filter(|f| !f.message.contains("never checked"))
+        .collect();
     out.extend(unbounded_allocation(ctx));
     out
 }
 
 /// Bounds written for the schema that nothing in the code enforces.
 pub fn limits_not_enforced(ctx: &Context) -> Vec<Finding> {
-    parameter_bounds(ctx).into_iter().filter(|f| f.message.contains("never checked")).collect()
+    parameter_bounds(ctx)
+        .into_iter()
+        .filter(|f| f.message.contains("never checked"))
+        .collect()
 }
 
 /// Parameter structs with unbounded fields, and declared bounds that nothing checks.
@@ -87,8 +96,12 @@ fn parameter_bounds(ctx: &Context) -> Vec<Finding> {
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
     for tool in &a.tools {
-        let Some(name) = tool.param_type.clone() else { continue };
-        let Some(s) = a.index.struct_named(&name) else { continue };
+        let Some(name) = tool.param_type.clone() else {
+            continue;
+        };
+        let Some(s) = a.index.struct_named(&name) else {
+            continue;
+        };
         if !seen.insert(name.clone()) {
             continue;
         }
@@ -98,14 +111,33 @@ fn parameter_bounds(ctx: &Context) -> Vec<Finding> {
             .filter(|t| t.param_type.as_deref() == Some(&name))
             .map(|t| format!("`{}`", t.name))
             .collect();
-        let loose: Vec<&syn::Field> = s.item.fields.iter().filter(|f| needs_bound(&f.ty) && !has_bound(f)).collect();
+        let loose: Vec<&syn::Field> = s
+            .item
+            .fields
+            .iter()
+            .filter(|f| needs_bound(&f.ty) && !has_bound(f))
+            .collect();
         let mut fd = if let Some(first) = loose.first() {
-            let names: Vec<String> = loose.iter().filter_map(|f| f.ident.as_ref().map(|i| format!("`{i}`"))).collect();
+            let names: Vec<String> = loose
+                .iter()
+                .filter_map(|f| f.ident.as_ref().map(|i| format!("`{i}`")))
+                .collect();
             finding(
                 ID,
                 Severity::Warn,
-                format!("parameters {} of tool {} have no length or range bound", names.join(", "), users.join(", ")),
-                at(&s.file.path, first.ident.as_ref().map(|i| i.span()).unwrap_or(first.ty.span())),
+                format!(
+                    "parameters {} of tool {} have no length or range bound",
+                    names.join(", "),
+                    users.join(", ")
+                ),
+                at(
+                    &s.file.path,
+                    first
+                        .ident
+                        .as_ref()
+                        .map(|i| i.span())
+                        .unwrap_or(first.ty.span()),
+                ),
                 "bound every field with `#[garde(length(..))]`/`#[garde(range(..))]` and validate before the tool runs",
             )
         } else if s.item.fields.iter().any(has_bound) && !validated_somewhere {
@@ -147,10 +179,20 @@ fn unbounded_allocation(ctx: &Context) -> Vec<Finding> {
                     .collect()
             })
             .unwrap_or_default();
-        let Some(start) = tool_fn(&a.index, tool) else { continue };
-        for flow in a.flows.iter().filter(|f| f.tool.location == tool.location && f.func == start) {
+        let Some(start) = tool_fn(&a.index, tool) else {
+            continue;
+        };
+        for flow in a
+            .flows
+            .iter()
+            .filter(|f| f.tool.location == tool.location && f.func == start)
+        {
             let func = &a.index.fns[flow.func];
-            let mut v = Alloc { taint: &flow.taint, found: Vec::new(), compared: Vec::new() };
+            let mut v = Alloc {
+                taint: &flow.taint,
+                found: Vec::new(),
+                compared: Vec::new(),
+            };
             v.visit_block(func.block);
             for (span, param) in v.found {
                 if bounded.contains(&param) || v.compared.contains(&param) {
@@ -159,7 +201,10 @@ fn unbounded_allocation(ctx: &Context) -> Vec<Finding> {
                 let mut fd = finding(
                     ID,
                     Severity::Warn,
-                    format!("parameter `{param}` of tool `{}` sizes an allocation with no upper bound", tool.name),
+                    format!(
+                        "parameter `{param}` of tool `{}` sizes an allocation with no upper bound",
+                        tool.name
+                    ),
                     at(&func.file.path, span),
                     "bound the field (`#[garde(range(max = ..))]`) and check it before allocating",
                 );
@@ -202,7 +247,10 @@ impl<'ast> Visit<'ast> for Alloc<'_> {
     }
 
     fn visit_expr_binary(&mut self, b: &'ast syn::ExprBinary) {
-        let cmp = matches!(b.op, syn::BinOp::Lt(_) | syn::BinOp::Le(_) | syn::BinOp::Gt(_) | syn::BinOp::Ge(_));
+        let cmp = matches!(
+            b.op,
+            syn::BinOp::Lt(_) | syn::BinOp::Le(_) | syn::BinOp::Gt(_) | syn::BinOp::Ge(_)
+        );
         if cmp {
             for (side, other) in [(&b.left, &b.right), (&b.right, &b.left)] {
                 if let (Some(p), true) = (self.taint.of(side), is_constant(other)) {
