@@ -21,7 +21,6 @@ pub struct FnInfo<'a> {
     pub has_receiver: bool,
     pub sig: &'a syn::Signature,
     pub block: &'a syn::Block,
-    pub attrs: &'a [syn::Attribute],
     pub file: &'a SourceFile,
 }
 
@@ -126,7 +125,6 @@ impl<'a> Index<'a> {
                     has_receiver: false,
                     sig: &f.sig,
                     block: &f.block,
-                    attrs: &f.attrs,
                     file,
                 }),
                 syn::Item::Impl(imp) if !is_test_item(&imp.attrs) => {
@@ -152,7 +150,6 @@ impl<'a> Index<'a> {
                                 has_receiver: f.sig.receiver().is_some(),
                                 sig: &f.sig,
                                 block: &f.block,
-                                attrs: &f.attrs,
                                 file,
                             });
                         }

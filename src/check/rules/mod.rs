@@ -310,7 +310,18 @@ pub fn rules() -> Vec<Rule> {
 
 /// Runs every rule and returns the findings sorted by file, line, column and id.
 pub fn run_all(ctx: &Context) -> Vec<Finding> {
-    let mut findings: Vec<Finding> = rules().iter().flat_map(|r| (r.run)(ctx)).collect();
+    let mut findings = Vec::new();
+    for rule in rules() {
+        let found = (rule.run)(ctx);
+        // A rule reports under its own item only; the checklist status depends on it.
+        debug_assert!(
+            found.iter().all(|f| f.id == rule.item),
+            "rule `{}` reported under another item than `{}`",
+            rule.name,
+            rule.item
+        );
+        findings.extend(found);
+    }
     findings.sort_by(|a, b| {
         a.location
             .cmp(&b.location)
