@@ -23,21 +23,26 @@ pub fn fs_unconfined(ctx: &Context) -> Vec<Finding> {
             found: Vec::new(),
         };
         v.visit_block(func.block);
-        for (span, call, param) in v.found {
-            let mut f = finding(
-                ID,
-                Severity::Warn,
-                format!(
-                    "tool `{}` opens files through `{call}` with ambient authority (parameter `{param}`)",
-                    flow.tool.name
-                ),
-                at(&func.file.path, span),
-                "hold a `cap_std::fs::Dir` per allowed root and open files only through it",
-            );
-            f.labels = flow_labels(flow, &param);
-            f.tool = Some(flow.tool.name.clone());
-            out.push(f);
-        }
+        // One finding per function: the first call, with every call named.
+        let Some((span, _, param)) = v.found.first().cloned() else {
+            continue;
+        };
+        let mut calls: Vec<String> = v.found.iter().map(|(_, c, _)| format!("`{c}`")).collect();
+        calls.dedup();
+        let mut f = finding(
+            ID,
+            Severity::Warn,
+            format!(
+                "tool `{}` opens files through {} with ambient authority (parameter `{param}`)",
+                flow.tool.name,
+                calls.join(", ")
+            ),
+            at(&func.file.path, span),
+            "hold a `cap_std::fs::Dir` per allowed root and open files only through it",
+        );
+        f.labels = flow_labels(flow, &param);
+        f.tool = Some(flow.tool.name.clone());
+        out.push(f);
     }
     out
 }
