@@ -198,7 +198,7 @@ fn errors_sent_to_the_log_are_not_disclosure() {
 #[test]
 fn test_only_modules_are_not_scanned() {
     let main = "#![forbid(unsafe_code)]\n#[cfg(test)]\n#[path = \"checks.rs\"]\nmod tests;\n";
-    let checks = "const GITHUB_TOKEN: &str = \"ghp_R8x2Lq9ZvT4mN7bK1cW5yH3jD6fP0sAeUuGt\";\n";
+    let checks = "const AWS_ACCESS_KEY_ID: &str = \"AKIAIOSFODNN7EXAMPLE\";\n";
     assert!(
         ids(
             &[("src/main.rs", main), ("src/checks.rs", checks)],
