@@ -267,15 +267,30 @@ impl<'a> Index<'a> {
         let caller = &self.fns[i];
         let mut v = CallCollector { exprs: Vec::new() };
         v.visit_block(caller.block);
+        // A local variable passed along (`guard(.., run)`) is not a function reference.
+        let mut locals = Locals(BTreeSet::new());
+        locals.visit_signature(caller.sig);
+        locals.visit_block(caller.block);
         let mut out: Vec<usize> = v
             .exprs
             .iter()
+            .filter(|e| !matches!(e, syn::Expr::Path(p) if p.path.get_ident().is_some_and(|id| locals.0.contains(&id.to_string()))))
             .flat_map(|e| self.resolve_call(e, caller))
             .filter(|&j| j != i)
             .collect();
         out.sort_unstable();
         out.dedup();
         out
+    }
+}
+
+/// Names bound in a function: parameters, `let`, `for`, closure and match patterns.
+struct Locals(BTreeSet<String>);
+
+impl<'ast> Visit<'ast> for Locals {
+    fn visit_pat(&mut self, p: &'ast syn::Pat) {
+        self.0.extend(super::syntax::pat_idents(p));
+        syn::visit::visit_pat(self, p);
     }
 }
 

@@ -233,13 +233,6 @@ fn scan_dir() {
 /// visible and this list shrinks as rules land).
 const NOT_IMPLEMENTED: &[&str] = &[
     "token-passthrough",
-    "audit-logs-raw-arguments",
-    "audit-logs-results",
-    "rate-limiter-per-request",
-    "rate-state-unbounded",
-    "whole-record-returned",
-    "sql-reaches-filesystem",
-    "multi-action-tool",
     "panic-in-tool",
     "allocation-from-argument",
     "listing-only-restriction",

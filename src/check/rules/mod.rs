@@ -7,6 +7,7 @@ mod common;
 mod config;
 mod config_keys;
 mod disclosure;
+mod extras;
 mod http;
 mod more;
 mod paths;
@@ -239,6 +240,41 @@ pub fn rules() -> Vec<Rule> {
             item: "missing-audit-log",
             name: "audit-on-dispatch",
             run: choke_point::audit_log,
+        },
+        Rule {
+            item: "missing-audit-log",
+            name: "audit-logs-raw-arguments",
+            run: extras::audit_logs_raw_arguments,
+        },
+        Rule {
+            item: "missing-audit-log",
+            name: "audit-logs-results",
+            run: extras::audit_logs_results,
+        },
+        Rule {
+            item: "missing-rate-limit",
+            name: "rate-limiter-per-request",
+            run: extras::rate_limiter_per_request,
+        },
+        Rule {
+            item: "missing-rate-limit",
+            name: "rate-state-unbounded",
+            run: extras::rate_state_unbounded,
+        },
+        Rule {
+            item: "unsanitised-output",
+            name: "whole-record-returned",
+            run: extras::whole_record_returned,
+        },
+        Rule {
+            item: "sql-injection",
+            name: "sql-reaches-filesystem",
+            run: extras::sql_reaches_filesystem,
+        },
+        Rule {
+            item: "vague-tool-description",
+            name: "multi-action-tool",
+            run: extras::multi_action_tool,
         },
         Rule {
             item: "unsanitised-output",

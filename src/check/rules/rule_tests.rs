@@ -146,6 +146,19 @@ fn read_only_connection_running_the_callers_query_is_not_misleading() {
     );
     assert!(ids(&[("src/main.rs", &src)], "misleading-annotation").is_empty());
     assert!(ids(&[("src/main.rs", &src)], "sql-injection").is_empty());
+    // The caller's whole statement, without an authorizer: `VACUUM INTO` writes even read-only.
+    let raw = src
+        .replace(
+            "pub path: String,",
+            "pub path: String,\n    #[garde(length(max = 100))]\n    pub sql: String,",
+        )
+        .replace("conn.prepare(&args.path)", "conn.prepare(&args.sql)");
+    assert_eq!(ids(&[("src/main.rs", &raw)], "sql-injection").len(), 1);
+    let guarded = raw.replace(
+        "let mut stmt",
+        "conn.authorizer(Some(allow_reads)).map_err(|_| \"x\".to_string())?;\n        let mut stmt",
+    );
+    assert!(ids(&[("src/main.rs", &guarded)], "sql-injection").is_empty());
     let writable = src.replace(
         "open_with_flags(\"a.db\", rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)",
         "open(\"a.db\")",
@@ -383,4 +396,60 @@ fn a_writable_database_that_no_tool_writes_is_excessive_privilege() {
         "rusqlite::Connection::open_with_flags(\"a.db\", rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)",
     );
     assert!(ids(&[("src/main.rs", &ro)], "excessive-privilege").is_empty());
+}
+
+#[test]
+fn limiter_state_and_audit_contents() {
+    let src = r#"#![forbid(unsafe_code)]
+pub struct Calls { seen: std::collections::HashMap<String, Vec<Instant>> }
+#[tool_handler(router = self.router)]
+impl ServerHandler for S {
+    async fn call_tool(&self, request: CallToolRequestParams, context: RequestContext<RoleServer>) -> Result<CallToolResponse, ErrorData> {
+        let limiter = governor::RateLimiter::direct(governor::Quota::per_minute(nonzero!(60u32)));
+        let arguments = request.arguments.clone();
+        let result = tokio::time::timeout(T, self.router.call(ToolCallContext::new(self, request, context))).await;
+        tracing::info!(arguments = ?arguments, "call");
+        tracing::info!(result = ?result, "done");
+        let _ = limiter.check();
+        result.map_err(|_| ErrorData::internal_error("timeout", None))?
+    }
+}
+"#;
+    let rate = ids(&[("src/main.rs", src)], "missing-rate-limit");
+    assert!(
+        rate.iter().any(|m| m.contains("while handling a call")),
+        "{rate:?}"
+    );
+    assert!(
+        rate.iter().any(|m| m.contains("grows without bound")),
+        "{rate:?}"
+    );
+    let audit = ids(&[("src/main.rs", src)], "missing-audit-log");
+    assert!(
+        audit.iter().any(|m| m.contains("`arguments` unredacted")),
+        "{audit:?}"
+    );
+    assert!(
+        audit.iter().any(|m| m.contains("whole `result`")),
+        "{audit:?}"
+    );
+}
+
+#[test]
+fn select_star_and_multi_action_tools() {
+    let src = tool(
+        r#"        match args.program.as_str() {
+            "list" => Ok("SELECT * FROM users".into()),
+            "count" => Ok("1".into()),
+            "purge" => Ok("0".into()),
+            _ => Err("unknown".into()),
+        }"#,
+    )
+    .replace("pub program: String,", "pub action: String,")
+    .replace("args.program", "args.action");
+    assert_eq!(
+        ids(&[("src/main.rs", &src)], "vague-tool-description").len(),
+        1
+    );
+    assert_eq!(ids(&[("src/main.rs", &src)], "unsanitised-output").len(), 1);
 }
