@@ -1,3 +1,8 @@
-//! Rust-aware analysis shared by the rules: where the MCP tools are and what they declare.
+//! Rust-aware analysis shared by the rules: where the MCP tools are, what they declare, the
+//! crate's functions, and how tool parameters flow into the code.
 
+pub mod effects;
+pub mod flow;
+pub mod index;
+pub mod syntax;
 pub mod tools;

@@ -24,12 +24,22 @@ pub struct ToolInfo {
     pub params: Vec<String>,
     /// Where the function is declared.
     pub location: Location,
+    /// Where its `#[tool(...)]` attribute is.
+    pub attr_location: Location,
+    /// `T` of its `Parameters<T>` argument.
+    pub param_type: Option<String>,
+    /// The binding of that argument: `args` in `Parameters(args)` or `p` in `p: Parameters<T>`.
+    pub param_binding: Option<String>,
 }
 
 /// Every tool in the context's sources, sorted by name.
 pub fn tools(ctx: &Context) -> Vec<ToolInfo> {
     let mut out = Vec::new();
-    for file in &ctx.sources {
+    // Most files of a large crate declare no tool: skip them before walking the syntax tree.
+    for file in super::index::shipped(ctx)
+        .into_iter()
+        .filter(|f| f.text.contains("tool"))
+    {
         let mut finder = Finder {
             file: &file.path,
             found: &mut out,
@@ -46,6 +56,12 @@ struct Finder<'a> {
 }
 
 impl<'ast> Visit<'ast> for Finder<'_> {
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        if !super::syntax::is_test_item(&m.attrs) {
+            syn::visit::visit_item_mod(self, m);
+        }
+    }
+
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
         if let Some(attr) = f.attrs.iter().find(|a| a.path().is_ident("tool")) {
             self.found.push(describe(self.file, &f.sig, attr));
@@ -78,7 +94,35 @@ fn describe(file: &std::path::Path, sig: &syn::Signature, attr: &syn::Attribute)
             })
             .collect(),
         location: location(file, sig.ident.span()),
+        attr_location: location(file, attr.span()),
+        param_type: None,
+        param_binding: None,
     };
+    for arg in &sig.inputs {
+        let syn::FnArg::Typed(t) = arg else { continue };
+        let syn::Type::Path(tp) = &*t.ty else {
+            continue;
+        };
+        let Some(last) = tp.path.segments.last() else {
+            continue;
+        };
+        if last.ident != "Parameters" {
+            continue;
+        }
+        if let syn::PathArguments::AngleBracketed(a) = &last.arguments
+            && let Some(syn::GenericArgument::Type(ty)) = a.args.first()
+        {
+            info.param_type = super::syntax::inner_type_name(ty);
+        }
+        info.param_binding = match &*t.pat {
+            syn::Pat::TupleStruct(ts) => ts
+                .elems
+                .first()
+                .and_then(|p| super::syntax::pat_idents(p).into_iter().next()),
+            syn::Pat::Ident(i) => Some(i.ident.to_string()),
+            _ => None,
+        };
+    }
     // `#[tool(name = "x", description = "…", annotations(read_only_hint = true, …))]`
     let _ = attr.parse_nested_meta(|meta| {
         let key = meta
@@ -125,7 +169,6 @@ fn describe(file: &std::path::Path, sig: &syn::Signature, attr: &syn::Attribute)
         }
         Ok(())
     });
-    let _ = attr.span();
     info
 }
 
@@ -193,6 +236,9 @@ mod tests {
         assert_eq!(read.title.as_deref(), Some("Read file"));
         assert_eq!(read.annotations.get("read_only_hint"), Some(&true));
         assert_eq!(read.location.line, 5);
+        assert_eq!(read.attr_location.line, 4);
+        assert_eq!(read.param_type.as_deref(), Some("ReadArgs"));
+        assert_eq!(read.param_binding.as_deref(), Some("p"));
         assert_eq!(tools[1].name, "wipe");
         assert_eq!(tools[1].function, "delete_all");
         assert_eq!(tools[1].description.as_deref(), Some("Delete everything"));

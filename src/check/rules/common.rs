@@ -1,0 +1,108 @@
+//! Helpers every rule uses: building findings, and the shared analysis of one context.
+
+use std::path::Path;
+
+use crate::check::analysis::flow::{Flow, tool_flows};
+use crate::check::analysis::index::Index;
+use crate::check::analysis::tools::{ToolInfo, tools};
+use crate::check::model::{Context, location};
+use crate::finding::{Finding, Label, Location, Severity};
+
+/// The analysis most rules start from.
+pub struct Analysis<'a> {
+    pub index: Index<'a>,
+    pub tools: Vec<ToolInfo>,
+    pub flows: Vec<Flow>,
+}
+
+impl<'a> Analysis<'a> {
+    pub fn new(ctx: &'a Context) -> Self {
+        let index = Index::new(ctx);
+        let tools = tools(ctx);
+        let flows = tool_flows(&index, &tools);
+        Analysis {
+            index,
+            tools,
+            flows,
+        }
+    }
+
+    /// Indices of functions reachable from any tool (the tools included).
+    pub fn client_facing(&self) -> std::collections::BTreeSet<usize> {
+        let starts: Vec<usize> = self
+            .tools
+            .iter()
+            .filter_map(|t| crate::check::analysis::flow::tool_fn(&self.index, t))
+            .collect();
+        self.index.reachable(&starts, 4)
+    }
+
+    /// The tool whose flows include function `func`, when exactly one tool reaches it (a
+    /// helper shared by several tools names none).
+    pub fn tool_of(&self, func: usize) -> Option<String> {
+        let mut names = self
+            .flows
+            .iter()
+            .filter(|f| f.func == func)
+            .map(|f| &f.tool.name);
+        let first = names.next()?;
+        names.all(|n| n == first).then(|| first.clone())
+    }
+}
+
+/// Labels that retrace a flow: the tool taking the parameter, then each call on the way.
+pub fn flow_labels(flow: &Flow, param: &str) -> Vec<Label> {
+    let mut labels = vec![Label {
+        location: flow.tool.location.clone(),
+        message: format!("tool `{}` takes parameter `{param}`", flow.tool.name),
+    }];
+    labels.extend(flow.via.iter().cloned());
+    labels
+}
+
+pub fn finding(id: &str, severity: Severity, message: String, at: Location, help: &str) -> Finding {
+    Finding {
+        id: id.to_string(),
+        severity,
+        message,
+        location: Some(at),
+        labels: Vec::new(),
+        help: Some(help.to_string()),
+        tool: None,
+        evidence: None,
+    }
+}
+
+pub fn at(file: &Path, span: proc_macro2::Span) -> Location {
+    location(file, span)
+}
+
+pub fn label(file: &Path, span: proc_macro2::Span, message: impl Into<String>) -> Label {
+    Label {
+        location: location(file, span),
+        message: message.into(),
+    }
+}
+
+pub fn line_start(file: &Path, line: usize) -> Location {
+    Location {
+        file: file.to_path_buf(),
+        line,
+        column: 1,
+        end_line: line,
+        end_column: 1,
+    }
+}
+
+/// Drops findings with the same id at the same line (two rules seeing one flaw).
+pub fn dedup_by_line(mut findings: Vec<Finding>) -> Vec<Finding> {
+    let mut seen = std::collections::BTreeSet::new();
+    findings.retain(|f| {
+        let key = (
+            f.id.clone(),
+            f.location.as_ref().map(|l| (l.file.clone(), l.line)),
+        );
+        seen.insert(key)
+    });
+    findings
+}

@@ -1,0 +1,185 @@
+//! Child processes and outbound requests: killed at the timeout, bounded in time, kept off
+//! the JSON-RPC stdout, and declared by `open_world_hint`.
+
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+
+use super::common::{Analysis, at, finding};
+use crate::check::analysis::index::shipped;
+use crate::check::analysis::syntax::{call_path, compact};
+use crate::check::model::Context;
+use crate::finding::{Finding, Severity};
+
+/// The method chains that build and start a process in shipped functions: `(span, chain)`.
+fn spawns(ctx: &Context) -> Vec<(std::path::PathBuf, proc_macro2::Span, String, &'static str)> {
+    let mut out = Vec::new();
+    for file in shipped(ctx)
+        .into_iter()
+        .filter(|f| f.text.contains("Command::new"))
+    {
+        let mut v = Spawns(Vec::new());
+        v.visit_file(&file.ast);
+        out.extend(
+            v.0.into_iter()
+                .map(|(s, c, m)| (file.path.clone(), s, c, m)),
+        );
+    }
+    out
+}
+
+struct Spawns(Vec<(proc_macro2::Span, String, &'static str)>);
+
+impl<'ast> Visit<'ast> for Spawns {
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        if !crate::check::analysis::syntax::is_test_item(&m.attrs) {
+            syn::visit::visit_item_mod(self, m);
+        }
+    }
+
+    fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        let method = match m.method.to_string().as_str() {
+            "spawn" => "spawn",
+            "status" => "status",
+            "output" => "output",
+            _ => "",
+        };
+        let chain = compact(&m.receiver);
+        if !method.is_empty() && chain.contains("Command::new") {
+            self.0.push((m.method.span(), chain, method));
+        }
+        syn::visit::visit_expr_method_call(self, m);
+    }
+}
+
+/// A tokio child started without `kill_on_drop(true)`: the timeout drops the future and the
+/// process runs on.
+pub fn child_survives_timeout(ctx: &Context) -> Vec<Finding> {
+    spawns(ctx)
+        .into_iter()
+        .filter(|(_, _, chain, _)| chain.contains("tokio::process::Command") || !chain.contains("std::process"))
+        .filter(|(_, _, chain, _)| !chain.contains(".kill_on_drop(true)"))
+        .filter(|(file, _, _, _)| ctx.sources.iter().any(|s| &s.path == file && s.text.contains("tokio")))
+        .map(|(file, span, _, _)| {
+            finding(
+                "missing-timeout",
+                Severity::Warn,
+                "a child process is started without `kill_on_drop(true)`: when the call times out, it keeps running"
+                    .into(),
+                at(&file, span),
+                "build it with `tokio::process::Command` and `.kill_on_drop(true)` so a timeout kills it",
+            )
+        })
+        .collect()
+}
+
+/// In a stdio server, a child started with `spawn()`/`status()` inherits stdout unless told
+/// otherwise, and its output corrupts JSON-RPC.
+pub fn child_inherits_stdout(ctx: &Context) -> Vec<Finding> {
+    if !super::stdout::is_stdio_server(ctx) {
+        return Vec::new();
+    }
+    spawns(ctx)
+        .into_iter()
+        .filter(|(_, _, chain, method)| *method != "output" && !chain.contains(".stdout("))
+        .map(|(file, span, _, _)| {
+            finding(
+                "stdout-pollution",
+                Severity::Fail,
+                "a child process inherits the server's stdout, which carries JSON-RPC".into(),
+                at(&file, span),
+                "set `.stdout(Stdio::piped())` or `.stdout(Stdio::null())` before starting it",
+            )
+        })
+        .collect()
+}
+
+/// `reqwest::Client::new()` or a builder without `.timeout(..)`: an upstream can hold a call forever.
+pub fn http_client_without_timeout(ctx: &Context) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for file in shipped(ctx)
+        .into_iter()
+        .filter(|f| f.text.contains("reqwest"))
+    {
+        let mut v = Clients(Vec::new());
+        v.visit_file(&file.ast);
+        for span in v.0 {
+            out.push(finding(
+                "missing-timeout",
+                Severity::Warn,
+                "an HTTP client is built without a timeout".into(),
+                at(&file.path, span),
+                "use `reqwest::Client::builder().timeout(Duration::from_secs(..)).build()`",
+            ));
+        }
+    }
+    out
+}
+
+struct Clients(Vec<proc_macro2::Span>);
+
+impl<'ast> Visit<'ast> for Clients {
+    fn visit_expr(&mut self, e: &'ast syn::Expr) {
+        match e {
+            syn::Expr::Call(c)
+                if call_path(c)
+                    .is_some_and(|p| p.ends_with("Client::new") && p.contains("reqwest")) =>
+            {
+                self.0.push(c.span());
+            }
+            syn::Expr::Call(c) if call_path(c).is_some_and(|p| p == "reqwest::get") => {
+                self.0.push(c.span())
+            }
+            syn::Expr::MethodCall(m) if m.method == "build" => {
+                let chain = compact(&m.receiver);
+                if chain.contains("Client::builder()") && !chain.contains(".timeout(") {
+                    self.0.push(m.method.span());
+                }
+            }
+            _ => {}
+        }
+        syn::visit::visit_expr(self, e);
+    }
+}
+
+/// `open_world_hint = false` on a tool that makes network requests.
+pub fn open_world_hint_wrong(ctx: &Context) -> Vec<Finding> {
+    let a = Analysis::new(ctx);
+    let mut out = Vec::new();
+    for tool in a
+        .tools
+        .iter()
+        .filter(|t| t.annotations.get("open_world_hint") == Some(&false))
+    {
+        let net = a
+            .index
+            .reachable(
+                &crate::check::analysis::flow::tool_fn(&a.index, tool)
+                    .into_iter()
+                    .collect::<Vec<_>>(),
+                3,
+            )
+            .iter()
+            .any(|&i| {
+                let t = compact(a.index.fns[i].block);
+                t.contains("reqwest")
+                    || t.contains(".send().await")
+                    || t.contains("TcpStream::connect")
+                    || t.contains("http_client")
+            });
+        if net {
+            let mut f = finding(
+                "misleading-annotation",
+                Severity::Warn,
+                format!(
+                    "tool `{}` declares `open_world_hint = false` but makes network requests",
+                    tool.name
+                ),
+                tool.attr_location.clone(),
+                "set `open_world_hint = true` for tools that reach outside the server",
+            );
+            f.tool = Some(tool.name.clone());
+            out.push(f);
+        }
+    }
+    out
+}
