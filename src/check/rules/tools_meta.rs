@@ -281,9 +281,10 @@ pub fn misleading_annotation(ctx: &Context) -> Vec<Finding> {
             } else {
                 "destructive_hint = false"
             };
+            // A false claim misleads the client's confirmation logic: as serious as no hint at all is not.
             let mut f = finding(
                 "misleading-annotation",
-                Severity::Warn,
+                Severity::Fail,
                 format!(
                     "tool `{}` declares `{hint}` but its code {} (`{}`)",
                     tool.name,
