@@ -6,10 +6,14 @@
 use std::path::{Path, PathBuf};
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
-        let Ok(kind) = entry.file_type() else { continue };
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
         if kind.is_dir() && entry.file_name() != "target" {
             collect(&path, out);
         } else if kind.is_file() && path.extension().is_some_and(|e| e == "rs") {
@@ -27,7 +31,9 @@ fn main() -> std::process::ExitCode {
     collect(Path::new(&dir), &mut files);
     let (mut parsed, mut failed) = (0, 0);
     for file in &files {
-        let Ok(text) = std::fs::read_to_string(file) else { continue };
+        let Ok(text) = std::fs::read_to_string(file) else {
+            continue;
+        };
         match syn::parse_file(&text) {
             Ok(_) => parsed += 1,
             Err(_) => failed += 1,

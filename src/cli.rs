@@ -2,9 +2,9 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::check::CheckArgs;
 use crate::explain::ExplainArgs;
 use crate::list::ListArgs;
-use crate::check::CheckArgs;
 use crate::scaffold::NewArgs;
 
 /// Scaffold, check and probe MCP servers so they stay safe when a tricked model misuses them.

@@ -33,7 +33,9 @@ fn copy_dir(from: &Path, to: &Path) {
 
 fn check(dir: &Path, extra: &[&str]) -> Output {
     let mut cmd = common::bin();
-    cmd.args(["mcp-secure", "check", "--manifest-path"]).arg(dir.join("Cargo.toml")).args(extra);
+    cmd.args(["mcp-secure", "check", "--manifest-path"])
+        .arg(dir.join("Cargo.toml"))
+        .args(extra);
     cmd.output().unwrap()
 }
 
@@ -41,7 +43,8 @@ fn json(dir: &Path, extra: &[&str]) -> (i32, Value) {
     let mut args = vec!["--format", "json"];
     args.extend_from_slice(extra);
     let out = check(dir, &args);
-    let value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    let value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
     (out.status.code().unwrap(), value)
 }
 
@@ -50,16 +53,30 @@ fn stderr(out: &Output) -> String {
 }
 
 fn findings<'a>(v: &'a Value, id: &str) -> Vec<&'a Value> {
-    v["findings"].as_array().unwrap().iter().filter(|f| f["id"] == id).collect()
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == id)
+        .collect()
 }
 
 fn status<'a>(v: &'a Value, id: &str) -> &'a Value {
-    &v["items"].as_array().unwrap().iter().find(|i| i["id"] == id).unwrap_or_else(|| panic!("no item {id}"))["status"]
+    &v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == id)
+        .unwrap_or_else(|| panic!("no item {id}"))["status"]
 }
 
 #[test]
 fn help_is_stable() {
-    let out = common::bin().args(["mcp-secure", "check", "--help"]).env_remove("COLUMNS").output().unwrap();
+    let out = common::bin()
+        .args(["mcp-secure", "check", "--help"])
+        .env_remove("COLUMNS")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
 }
@@ -71,13 +88,19 @@ fn clean_project_exits_zero_with_no_findings() {
     assert_eq!(code, 0);
     assert_eq!(v["findings"], serde_json::json!([]));
     assert_eq!(v["notes"], serde_json::json!([]));
-    assert_eq!(v["scanned"]["rust_files"], 2, "main.rs and its module config.rs");
+    assert_eq!(
+        v["scanned"]["rust_files"], 2,
+        "main.rs and its module config.rs"
+    );
     let items = v["items"].as_array().unwrap();
     assert!(!items.is_empty());
     for item in items {
         assert!(item["id"].is_string());
         let s = item["status"].as_str().unwrap();
-        assert!(["pass", "fail", "warn", "manual", "stale"].contains(&s), "{s}");
+        assert!(
+            ["pass", "fail", "warn", "manual", "stale"].contains(&s),
+            "{s}"
+        );
         assert_ne!(s, "fail");
     }
 }
@@ -89,7 +112,12 @@ fn warnings_fail_the_run_only_with_fail_on_warn() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let out = check(&dir, &["--fail-on", "warn"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).contains("warning[unsafe-not-forbidden]: crate root does not forbid `unsafe` code"), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("warning[unsafe-not-forbidden]: crate root does not forbid `unsafe` code"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -97,11 +125,16 @@ fn json_has_the_documented_shape() {
     let (_tmp, dir) = fixture("findings");
     let (_, v) = json(&dir, &[]);
     let f = findings(&v, "unsafe-not-forbidden")[0];
-    for key in ["id", "severity", "file", "line", "column", "message", "tool"] {
+    for key in [
+        "id", "severity", "file", "line", "column", "message", "tool",
+    ] {
         assert!(f.get(key).is_some(), "finding lacks `{key}`: {f}");
     }
     assert_eq!(f["file"], "src/main.rs");
-    assert_eq!((f["line"].as_u64(), f["column"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(1), Some(1))
+    );
     assert_eq!(f["severity"], "warn");
     assert_eq!(findings(&v, "missing-lockfile")[0]["file"], "Cargo.toml");
     assert!(v["notes"].is_array());
@@ -115,11 +148,18 @@ fn sarif_is_2_1_0_with_rules_and_relative_uris() {
     assert_eq!(v["version"], "2.1.0");
     let run = &v["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
-    assert!(!rules.is_empty() && rules.iter().all(|r| r["id"].is_string() && r["help"]["markdown"].is_string()));
+    assert!(
+        !rules.is_empty()
+            && rules
+                .iter()
+                .all(|r| r["id"].is_string() && r["help"]["markdown"].is_string())
+    );
     let results = run["results"].as_array().unwrap();
     assert_eq!(results.len(), 2);
     for r in results {
-        let uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap();
+        let uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap();
         assert!(!uri.starts_with('/') && !uri.contains(':'), "{uri}");
         assert!(r["partialFingerprints"]["mcpSecure/v1"].is_string());
     }
@@ -137,12 +177,24 @@ fn inline_suppression_needs_a_reason() {
     assert!(findings(&v, "unsafe-not-forbidden").is_empty(), "{v}");
     assert_eq!(v["summary"]["suppressed"], 1);
 
-    std::fs::write(&main, format!("// mcp-secure: allow(unsafe-not-forbidden)\n{original}")).unwrap();
+    std::fs::write(
+        &main,
+        format!("// mcp-secure: allow(unsafe-not-forbidden)\n{original}"),
+    )
+    .unwrap();
     let (code, v) = json(&dir, &["--fail-on", "warn"]);
     assert_eq!(code, 1);
     let found = findings(&v, "unsafe-not-forbidden");
-    assert_eq!(found.len(), 2, "the finding stays and the reasonless suppression is reported: {v}");
-    assert!(found.iter().any(|f| f["message"].as_str().unwrap().contains("has no reason")));
+    assert_eq!(
+        found.len(),
+        2,
+        "the finding stays and the reasonless suppression is reported: {v}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|f| f["message"].as_str().unwrap().contains("has no reason"))
+    );
     assert_eq!(v["summary"]["suppressed"], 0);
 }
 
@@ -151,7 +203,13 @@ fn metadata_allows_and_overrides_severity() {
     let (_tmp, dir) = fixture("findings");
     let manifest = dir.join("Cargo.toml");
     let original = std::fs::read_to_string(&manifest).unwrap();
-    let with = |table: &str| std::fs::write(&manifest, format!("{original}\n[package.metadata.mcp-secure]\n{table}\n")).unwrap();
+    let with = |table: &str| {
+        std::fs::write(
+            &manifest,
+            format!("{original}\n[package.metadata.mcp-secure]\n{table}\n"),
+        )
+        .unwrap()
+    };
 
     with("allow = { \"missing-lockfile\" = \"a test fixture, never deployed\" }");
     let (_, v) = json(&dir, &[]);
@@ -162,7 +220,12 @@ fn metadata_allows_and_overrides_severity() {
     let (_, v) = json(&dir, &[]);
     let found = findings(&v, "missing-lockfile");
     assert_eq!(found.len(), 2, "{v}");
-    assert!(found.iter().any(|f| f["message"].as_str().unwrap().contains("has no reason") && f["file"] == "Cargo.toml"));
+    assert!(
+        found
+            .iter()
+            .any(|f| f["message"].as_str().unwrap().contains("has no reason")
+                && f["file"] == "Cargo.toml")
+    );
 
     with("severity = { \"missing-lockfile\" = \"fail\" }");
     let (code, v) = json(&dir, &[]);
@@ -172,7 +235,13 @@ fn metadata_allows_and_overrides_severity() {
     with("severity = { \"missing-lockfile\" = \"error\" }");
     let out = check(&dir, &[]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("severity for `missing-lockfile` is \"error\"; use \"info\", \"warn\" or \"fail\""), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "severity for `missing-lockfile` is \"error\"; use \"info\", \"warn\" or \"fail\""
+        ),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -187,9 +256,27 @@ fn unreadable_files_become_notes_not_panics() {
 
     let (code, v) = json(&dir, &[]);
     assert_eq!(code, 0, "{v}");
-    let notes: Vec<String> = v["notes"].as_array().unwrap().iter().map(|n| format!("{}: {}", n["file"].as_str().unwrap(), n["message"].as_str().unwrap())).collect();
-    let has = |file: &str, text: &str| notes.iter().any(|n| n.starts_with(&format!("{file}: ")) && n.contains(text));
-    assert!(has("src/broken.rs", "cannot parse Rust at line 1"), "{notes:#?}");
+    let notes: Vec<String> = v["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            format!(
+                "{}: {}",
+                n["file"].as_str().unwrap(),
+                n["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let has = |file: &str, text: &str| {
+        notes
+            .iter()
+            .any(|n| n.starts_with(&format!("{file}: ")) && n.contains(text))
+    };
+    assert!(
+        has("src/broken.rs", "cannot parse Rust at line 1"),
+        "{notes:#?}"
+    );
     assert!(has("src/data.json", "binary file"), "{notes:#?}");
     assert!(has("settings.toml", "not valid UTF-8"), "{notes:#?}");
     assert!(has("huge.json", "2 MiB"), "{notes:#?}");
@@ -198,7 +285,11 @@ fn unreadable_files_become_notes_not_panics() {
 
     let out = check(&dir, &[]);
     assert_eq!(out.status.code(), Some(0));
-    assert!(stderr(&out).contains("note: src/broken.rs: cannot parse Rust"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("note: src/broken.rs: cannot parse Rust"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -207,8 +298,15 @@ fn missing_manifest_is_a_clear_error() {
     let out = check(&tmp.path().join("nowhere"), &[]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    let line = err.lines().find(|l| l.starts_with("error: ")).unwrap_or_else(|| panic!("{err}"));
-    assert!(line.starts_with("error: manifest `") && line.contains("does not exist; pass --manifest-path"), "{line}");
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(
+        line.starts_with("error: manifest `")
+            && line.contains("does not exist; pass --manifest-path"),
+        "{line}"
+    );
     assert!(!line.ends_with('.'), "{line}");
     assert!(out.stdout.is_empty());
 }
@@ -219,7 +317,11 @@ fn broken_manifest_is_a_tool_error() {
     std::fs::write(dir.join("Cargo.toml"), "[package\nname = ").unwrap();
     let out = check(&dir, &["--format", "json"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("error: cannot read the project at"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("error: cannot read the project at"),
+        "{}",
+        stderr(&out)
+    );
     assert!(out.stdout.is_empty());
 }
 
@@ -229,22 +331,43 @@ fn workspace_members_and_package_selection() {
     // The workspace metadata raises `unsafe-not-forbidden` to fail; only `shared` lacks the forbid.
     let (code, v) = json(&dir, &[]);
     assert_eq!(code, 1);
-    assert_eq!(v["scanned"]["packages"], serde_json::json!(["api", "shared"]));
+    assert_eq!(
+        v["scanned"]["packages"],
+        serde_json::json!(["api", "shared"])
+    );
     let found = findings(&v, "unsafe-not-forbidden");
-    assert_eq!((found.len(), &found[0]["file"], &found[0]["severity"]), (1, &Value::from("crates/shared/src/lib.rs"), &Value::from("fail")));
+    assert_eq!(
+        (found.len(), &found[0]["file"], &found[0]["severity"]),
+        (
+            1,
+            &Value::from("crates/shared/src/lib.rs"),
+            &Value::from("fail")
+        )
+    );
 
     let (code, v) = json(&dir, &["-p", "api"]);
-    assert_eq!((code, &v["scanned"]["packages"]), (0, &serde_json::json!(["api"])));
+    assert_eq!(
+        (code, &v["scanned"]["packages"]),
+        (0, &serde_json::json!(["api"]))
+    );
 
     let (code, _) = json(&dir, &["--package", "api", "-p", "shared"]);
     assert_eq!(code, 1);
 
     let out = check(&dir, &["-p", "nope"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("package `nope` is not a member of the workspace; members: api, shared"), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("package `nope` is not a member of the workspace; members: api, shared"),
+        "{}",
+        stderr(&out)
+    );
 
     let (code, v) = json(&dir.join("crates/api"), &[]);
-    assert_eq!((code, &v["scanned"]["packages"]), (0, &serde_json::json!(["api"])));
+    assert_eq!(
+        (code, &v["scanned"]["packages"]),
+        (0, &serde_json::json!(["api"]))
+    );
 }
 
 #[test]
@@ -257,7 +380,10 @@ fn git_ignored_config_is_skipped_unless_asked() {
     let (_, v) = json(&dir, &[]);
     let (_, all) = json(&dir, &["--include-ignored"]);
     assert_eq!(v["scanned"]["data_files"], 1, "Cargo.toml only: {v}");
-    assert_eq!(all["scanned"]["data_files"], 2, "Cargo.toml and local.toml, never target/: {all}");
+    assert_eq!(
+        all["scanned"]["data_files"], 2,
+        "Cargo.toml and local.toml, never target/: {all}"
+    );
 }
 
 #[test]
@@ -269,15 +395,24 @@ fn require_attestations_fails_on_unanswered_questions() {
     let (code, _) = json(&dir, &["--ci", "--require-attestations"]);
     assert_eq!(code, 1);
     let out = check(&dir, &["--ci"]);
-    assert!(stderr(&out).contains("manual  vague-tool-description: "), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("manual  vague-tool-description: "),
+        "{}",
+        stderr(&out)
+    );
     // Without a terminal nothing prompts, even without --ci, and nothing is recorded.
     let before = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
     let mut cmd = common::bin();
-    cmd.args(["mcp-secure", "check", "--manifest-path"]).arg(dir.join("Cargo.toml")).stdin(std::process::Stdio::null());
+    cmd.args(["mcp-secure", "check", "--manifest-path"])
+        .arg(dir.join("Cargo.toml"))
+        .stdin(std::process::Stdio::null());
     let out = cmd.output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!stderr(&out).contains("Attesting"), "{}", stderr(&out));
-    assert_eq!(std::fs::read_to_string(dir.join("Cargo.toml")).unwrap(), before);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("Cargo.toml")).unwrap(),
+        before
+    );
 }
 
 #[test]
@@ -295,15 +430,34 @@ fn human_output_groups_snippets_by_item() {
     assert!(stderr(&out).contains("── unsafe-not-forbidden"));
     assert!(stderr(&out).contains("Summary"));
     assert!(!stderr(&out).contains('\u{1b}'), "NO_COLOR is honoured");
-    let coloured = common::bin().args(["mcp-secure", "--color", "always", "check", "--manifest-path"]).arg(dir.join("Cargo.toml")).output().unwrap();
-    assert!(stderr(&coloured).contains('\u{1b}'), "--color always colours the snippets");
+    let coloured = common::bin()
+        .args([
+            "mcp-secure",
+            "--color",
+            "always",
+            "check",
+            "--manifest-path",
+        ])
+        .arg(dir.join("Cargo.toml"))
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&coloured).contains('\u{1b}'),
+        "--color always colours the snippets"
+    );
 }
 
 #[test]
 fn closed_stdout_is_not_an_error() {
     let (_tmp, dir) = fixture("findings");
     let mut child = common::bin()
-        .args(["mcp-secure", "check", "--format", "sarif", "--manifest-path"])
+        .args([
+            "mcp-secure",
+            "check",
+            "--format",
+            "sarif",
+            "--manifest-path",
+        ])
         .arg(dir.join("Cargo.toml"))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -326,12 +480,23 @@ fn a_crate_of_examples_is_checked_through_its_examples() {
         "[package]\nname = \"server-examples\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n[[example]]\nname = \"counter_stdio\"\npath = \"src/counter_stdio.rs\"\n\n[workspace]\n",
     )
     .unwrap();
-    std::fs::write(dir.join("src/counter_stdio.rs"), "mod common;\nfn main() {}\n").unwrap();
+    std::fs::write(
+        dir.join("src/counter_stdio.rs"),
+        "mod common;\nfn main() {}\n",
+    )
+    .unwrap();
     std::fs::write(dir.join("src/common/mod.rs"), "pub fn shared() {}\n").unwrap();
     let (_, v) = json(&dir, &[]);
     assert_eq!(v["scanned"]["rust_files"], 2, "{v}");
     let notes = v["notes"].as_array().unwrap();
-    assert!(notes.iter().any(|n| n["file"] == "Cargo.toml" && n["message"].as_str().unwrap().contains("its examples were checked")), "{v}");
+    assert!(
+        notes.iter().any(|n| n["file"] == "Cargo.toml"
+            && n["message"]
+                .as_str()
+                .unwrap()
+                .contains("its examples were checked")),
+        "{v}"
+    );
 }
 
 #[test]
@@ -339,9 +504,22 @@ fn the_projects_toolchain_file_is_not_consulted() {
     // Run the way a person runs the binary from inside the project, through rustup's `cargo`
     // proxy: a toolchain file naming a toolchain that is not installed must not matter.
     let (_tmp, dir) = fixture("clean");
-    std::fs::write(dir.join("rust-toolchain.toml"), "[toolchain]\nchannel = \"1.31.0\"\n").unwrap();
-    let out = common::bin().args(["mcp-secure", "check", "--format", "json"]).current_dir(&dir).env_remove("CARGO").env_remove("RUSTUP_TOOLCHAIN").output().unwrap();
+    std::fs::write(
+        dir.join("rust-toolchain.toml"),
+        "[toolchain]\nchannel = \"1.31.0\"\n",
+    )
+    .unwrap();
+    let out = common::bin()
+        .args(["mcp-secure", "check", "--format", "json"])
+        .current_dir(&dir)
+        .env_remove("CARGO")
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["scanned"]["packages"], serde_json::json!(["clean-server"]));
+    assert_eq!(
+        v["scanned"]["packages"],
+        serde_json::json!(["clean-server"])
+    );
 }

@@ -10,13 +10,22 @@ fn check_probe(template: &str) -> (Option<i32>, Value) {
     let tmp = common::tmp_root().join("probe-tmp");
     std::fs::create_dir_all(&tmp).unwrap();
     let out = common::bin()
-        .args(["mcp-secure", "check", "--probe", "--ci", "--format", "json", "--manifest-path"])
+        .args([
+            "mcp-secure",
+            "check",
+            "--probe",
+            "--ci",
+            "--format",
+            "json",
+            "--manifest-path",
+        ])
         .arg(dir.join("Cargo.toml"))
         .env("CARGO_TARGET_DIR", common::servers_target())
         .env("TMPDIR", &tmp)
         .output()
         .unwrap();
-    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("no JSON: {}", String::from_utf8_lossy(&out.stderr)));
+    let json = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("no JSON: {}", String::from_utf8_lossy(&out.stderr)));
     (out.status.code(), json)
 }
 
@@ -32,7 +41,10 @@ fn workshop_probe_findings_land_under_their_items() {
     let (code, json) = check_probe("workshop");
     assert_eq!(code, Some(1));
     let findings = json["findings"].as_array().unwrap();
-    let probed: Vec<&Value> = findings.iter().filter(|f| !f["request"].is_null()).collect();
+    let probed: Vec<&Value> = findings
+        .iter()
+        .filter(|f| !f["request"].is_null())
+        .collect();
     // A traversal read proven by a canary, with the exact JSON-RPC request that did it.
     let traversal = probed
         .iter()
@@ -40,10 +52,26 @@ fn workshop_probe_findings_land_under_their_items() {
         .unwrap_or_else(|| panic!("no probed traversal: {json:#}"));
     assert_eq!(traversal["request"]["method"], "tools/call");
     assert_eq!(traversal["argument"], "path");
-    assert!(traversal["evidence"].as_str().unwrap().contains("canary"), "{traversal}");
-    for id in ["path-traversal", "command-injection", "sql-injection", "stdout-pollution"] {
-        let item = json["items"].as_array().unwrap().iter().find(|i| i["id"] == id).unwrap();
+    assert!(
+        traversal["evidence"].as_str().unwrap().contains("canary"),
+        "{traversal}"
+    );
+    for id in [
+        "path-traversal",
+        "command-injection",
+        "sql-injection",
+        "stdout-pollution",
+    ] {
+        let item = json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == id)
+            .unwrap();
         assert_eq!(item["status"], "fail", "{id}");
-        assert!(probed.iter().any(|f| f["id"] == id), "no probe finding under {id}");
+        assert!(
+            probed.iter().any(|f| f["id"] == id),
+            "no probe finding under {id}"
+        );
     }
 }

@@ -10,7 +10,10 @@ use std::process::Command;
 use rexpect::reader::{Options, ReadUntil};
 use serde_json::Value;
 
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/check-cli/tools");
+const FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/check-cli/tools"
+);
 const ITEM: &str = "vague-tool-description";
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -35,11 +38,14 @@ fn project() -> (tempfile::TempDir, PathBuf) {
 
 /// The item whose question is being asked: the header printed just before the prompt.
 fn asked_item(before: &str) -> String {
-    let at = ["(not answered yet;", "(the evidence changed since the last answer;"]
-        .iter()
-        .filter_map(|m| before.rfind(m))
-        .max()
-        .unwrap_or_else(|| panic!("no question header in {before:?}"));
+    let at = [
+        "(not answered yet;",
+        "(the evidence changed since the last answer;",
+    ]
+    .iter()
+    .filter_map(|m| before.rfind(m))
+    .max()
+    .unwrap_or_else(|| panic!("no question header in {before:?}"));
     before[..at].split_whitespace().last().unwrap().to_string()
 }
 
@@ -54,19 +60,33 @@ fn answer_all(dir: &Path, no_to: Option<&str>) -> (String, Vec<String>) {
         .env_remove("CARGO_TERM_COLOR")
         .env("USER", "pty-tester")
         .current_dir(dir);
-    let mut session =
-        rexpect::spawn_with_options(cmd, Options { timeout_ms: Some(30_000), strip_ansi_escape_codes: true }).unwrap();
+    let mut session = rexpect::spawn_with_options(
+        cmd,
+        Options {
+            timeout_ms: Some(30_000),
+            strip_ansi_escape_codes: true,
+        },
+    )
+    .unwrap();
     let mut screen = String::new();
     let mut asked = Vec::new();
     loop {
-        let (before, matched) = session.exp_any(vec![ReadUntil::String("(y/n)".into()), ReadUntil::EOF]).unwrap();
+        let (before, matched) = session
+            .exp_any(vec![ReadUntil::String("(y/n)".into()), ReadUntil::EOF])
+            .unwrap();
         screen.push_str(&before);
         screen.push_str(&matched);
         if matched != "(y/n)" {
             break;
         }
         let item = asked_item(&screen);
-        session.send(if Some(item.as_str()) == no_to { "n" } else { "y" }).unwrap();
+        session
+            .send(if Some(item.as_str()) == no_to {
+                "n"
+            } else {
+                "y"
+            })
+            .unwrap();
         session.flush().unwrap();
         asked.push(item);
     }
@@ -75,26 +95,50 @@ fn answer_all(dir: &Path, no_to: Option<&str>) -> (String, Vec<String>) {
 
 fn ci_json(dir: &Path, extra: &[&str]) -> (i32, Value) {
     let out = common::bin()
-        .args(["mcp-secure", "check", "--ci", "--format", "json", "--manifest-path"])
+        .args([
+            "mcp-secure",
+            "check",
+            "--ci",
+            "--format",
+            "json",
+            "--manifest-path",
+        ])
         .arg(dir.join("Cargo.toml"))
         .args(extra)
         .output()
         .unwrap();
-    (out.status.code().unwrap(), serde_json::from_slice(&out.stdout).unwrap())
+    (
+        out.status.code().unwrap(),
+        serde_json::from_slice(&out.stdout).unwrap(),
+    )
 }
 
 fn status(v: &Value, id: &str) -> String {
-    v["items"].as_array().unwrap().iter().find(|i| i["id"] == id).unwrap()["status"].as_str().unwrap().to_string()
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == id)
+        .unwrap()["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[test]
 fn answers_are_recorded_then_stale_when_a_description_changes() {
     let (_tmp, dir) = project();
     let (screen, asked) = answer_all(&dir, None);
-    assert!(asked.iter().any(|i| i == ITEM), "{ITEM} was not asked:\n{screen}");
+    assert!(
+        asked.iter().any(|i| i == ITEM),
+        "{ITEM} was not asked:\n{screen}"
+    );
     // The evidence: every tool with its description and hints.
     assert!(screen.contains("list_notes"), "{screen}");
-    assert!(screen.contains("List the notes kept in memory, oldest first"), "{screen}");
+    assert!(
+        screen.contains("List the notes kept in memory, oldest first"),
+        "{screen}"
+    );
     assert!(screen.contains("read_only_hint = true"), "{screen}");
     assert!(screen.contains("Recorded"), "{screen}");
 
@@ -102,9 +146,19 @@ fn answers_are_recorded_then_stale_when_a_description_changes() {
     let table: toml::Table = toml::from_str(&manifest).unwrap();
     let entry = &table["package"]["metadata"]["mcp-secure"]["attestations"][ITEM];
     assert_eq!(entry["answer"].as_bool(), Some(true), "{manifest}");
-    assert!(entry["evidence"].as_str().unwrap().starts_with("sha256:"), "{manifest}");
-    assert!(!entry["by"].as_str().unwrap().is_empty() && entry["at"].as_str().unwrap().contains('T'), "{manifest}");
-    assert!(manifest.starts_with(&std::fs::read_to_string(Path::new(FIXTURE).join("Cargo.toml")).unwrap()), "formatting kept:\n{manifest}");
+    assert!(
+        entry["evidence"].as_str().unwrap().starts_with("sha256:"),
+        "{manifest}"
+    );
+    assert!(
+        !entry["by"].as_str().unwrap().is_empty() && entry["at"].as_str().unwrap().contains('T'),
+        "{manifest}"
+    );
+    assert!(
+        manifest
+            .starts_with(&std::fs::read_to_string(Path::new(FIXTURE).join("Cargo.toml")).unwrap()),
+        "formatting kept:\n{manifest}"
+    );
 
     let (_, v) = ci_json(&dir, &[]);
     let now = status(&v, ITEM);
@@ -122,7 +176,10 @@ fn answers_are_recorded_then_stale_when_a_description_changes() {
     // Asked again on a terminal, with the reason shown.
     let (screen, asked) = answer_all(&dir, None);
     assert!(asked.iter().any(|i| i == ITEM), "{screen}");
-    assert!(screen.contains("the evidence changed since the last answer"), "{screen}");
+    assert!(
+        screen.contains("the evidence changed since the last answer"),
+        "{screen}"
+    );
     let (_, v) = ci_json(&dir, &[]);
     assert_ne!(status(&v, ITEM), "stale");
 }

@@ -9,11 +9,21 @@ use serde_json::Value;
 
 fn check(dir: &Path) -> (Option<i32>, Value) {
     let out = common::bin()
-        .args(["mcp-secure", "check", "--ci", "--format", "json", "--fail-on", "warn", "--manifest-path"])
+        .args([
+            "mcp-secure",
+            "check",
+            "--ci",
+            "--format",
+            "json",
+            "--fail-on",
+            "warn",
+            "--manifest-path",
+        ])
         .arg(dir.join("Cargo.toml"))
         .output()
         .unwrap();
-    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("no JSON: {}", String::from_utf8_lossy(&out.stderr)));
+    let json = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("no JSON: {}", String::from_utf8_lossy(&out.stderr)));
     (out.status.code(), json)
 }
 
@@ -21,9 +31,17 @@ fn check(dir: &Path) -> (Option<i32>, Value) {
 fn secure_is_clean_for_every_kit_set() {
     for kits in ["none", "files", "sql", "command", "confirm", "all"] {
         let (code, json) = check(&common::generated("secure", kits));
-        assert_eq!(json["findings"], Value::Array(Vec::new()), "kits {kits}: {json:#}");
+        assert_eq!(
+            json["findings"],
+            Value::Array(Vec::new()),
+            "kits {kits}: {json:#}"
+        );
         assert_eq!(code, Some(0), "kits {kits}");
-        assert_eq!(json["notes"], Value::Array(Vec::new()), "kits {kits}: {json:#}");
+        assert_eq!(
+            json["notes"],
+            Value::Array(Vec::new()),
+            "kits {kits}: {json:#}"
+        );
     }
 }
 
@@ -38,11 +56,23 @@ fn markers(root: &Path) -> Vec<(String, usize, String)> {
                 stack.push(path);
                 continue;
             }
-            let Ok(text) = std::fs::read_to_string(&path) else { continue };
-            let rel = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let rel = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
             for (i, line) in text.lines().enumerate() {
                 // Only comment markers count (`// FLAW(id)` or `# FLAW(id)`), not prose about them.
-                let Some(rest) = line.split("// FLAW(").nth(1).or_else(|| line.split("# FLAW(").nth(1)) else { continue };
+                let Some(rest) = line
+                    .split("// FLAW(")
+                    .nth(1)
+                    .or_else(|| line.split("# FLAW(").nth(1))
+                else {
+                    continue;
+                };
                 let id = rest.split(')').next().unwrap();
                 if id.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
                     out.push((rel.clone(), i + 1, id.to_string()));
@@ -67,15 +97,37 @@ fn workshop_flaws_found(kits: &str) {
         let found = findings.iter().any(|f| {
             f["id"] == id.as_str()
                 && f["file"] == file.as_str()
-                && f["line"].as_u64().is_some_and(|l| (*line as u64..=*line as u64 + 3).contains(&l))
+                && f["line"]
+                    .as_u64()
+                    .is_some_and(|l| (*line as u64..=*line as u64 + 3).contains(&l))
         });
-        assert!(found, "FLAW({id}) at {file}:{line} was not found under `{id}`");
-        let item = json["items"].as_array().unwrap().iter().find(|i| i["id"] == id.as_str()).unwrap();
-        assert!(item["status"] == "fail" || item["status"] == "warn", "{id}: {item}");
+        assert!(
+            found,
+            "FLAW({id}) at {file}:{line} was not found under `{id}`"
+        );
+        let item = json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == id.as_str())
+            .unwrap();
+        assert!(
+            item["status"] == "fail" || item["status"] == "warn",
+            "{id}: {item}"
+        );
     }
     let mut lines: Vec<String> = findings
         .iter()
-        .map(|f| format!("{} {} {}:{} {}", f["id"].as_str().unwrap(), f["severity"].as_str().unwrap(), f["file"].as_str().unwrap_or("-"), f["line"], f["tool"].as_str().unwrap_or("-")))
+        .map(|f| {
+            format!(
+                "{} {} {}:{} {}",
+                f["id"].as_str().unwrap(),
+                f["severity"].as_str().unwrap(),
+                f["file"].as_str().unwrap_or("-"),
+                f["line"],
+                f["tool"].as_str().unwrap_or("-")
+            )
+        })
         .collect();
     lines.sort();
     insta::assert_snapshot!(format!("workshop_{kits}_findings"), lines.join("\n"));

@@ -9,7 +9,11 @@ use std::process::Output;
 use serde_json::Value;
 
 fn fixture(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/probe").join(format!("{name}.py")).display().to_string()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/probe")
+        .join(format!("{name}.py"))
+        .display()
+        .to_string()
 }
 
 fn tmp() -> PathBuf {
@@ -21,7 +25,11 @@ fn tmp() -> PathBuf {
 /// Runs `probe --format json` with `opts` against `cmd`; returns the output and the parsed JSON.
 fn probe(opts: &[&str], cmd: &[&str]) -> (Output, Value) {
     // A generous timeout: the machine may be busy, and only hang tests set a short one.
-    let timeout: &[&str] = if opts.contains(&"--timeout") { &[] } else { &["--timeout", "5"] };
+    let timeout: &[&str] = if opts.contains(&"--timeout") {
+        &[]
+    } else {
+        &["--timeout", "5"]
+    };
     let out = common::bin()
         .args(["mcp-secure", "probe", "--format", "json"])
         .args(timeout)
@@ -50,7 +58,12 @@ fn ids(json: &Value) -> Vec<(String, String)> {
         .as_array()
         .unwrap_or_else(|| panic!("no findings array in {json}"))
         .iter()
-        .map(|f| (f["id"].as_str().unwrap().to_string(), f["tool"].as_str().unwrap_or("").to_string()))
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().to_string(),
+                f["tool"].as_str().unwrap_or("").to_string(),
+            )
+        })
         .collect()
 }
 
@@ -60,8 +73,14 @@ fn has(json: &Value, id: &str, tool: &str) -> bool {
 
 /// The fixed variant may lack a rate limiter (that is the burst check's business), nothing else.
 fn assert_quiet(json: &Value) {
-    let noisy: Vec<_> = ids(json).into_iter().filter(|(i, _)| i != "missing-rate-limit").collect();
-    assert!(noisy.is_empty(), "fixed fixture reported {noisy:?}: {json:#}");
+    let noisy: Vec<_> = ids(json)
+        .into_iter()
+        .filter(|(i, _)| i != "missing-rate-limit")
+        .collect();
+    assert!(
+        noisy.is_empty(),
+        "fixed fixture reported {noisy:?}: {json:#}"
+    );
 }
 
 #[test]
@@ -70,7 +89,11 @@ fn path_traversal_fires_on_prefix_checks_and_stays_quiet_when_resolved() {
     assert_eq!(out.status.code(), Some(1));
     assert!(has(&json, "path-traversal", "read_file"));
     assert!(has(&json, "path-traversal", "write_file"));
-    let sibling = json["findings"].as_array().unwrap().iter().any(|f| f["request"].to_string().contains("allowed_evil"));
+    let sibling = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["request"].to_string().contains("allowed_evil"));
     assert!(sibling, "the prefix-sharing sibling was not reported");
     let (out, json) = fixture_run("files", true, &[]);
     assert_quiet(&json);
@@ -80,10 +103,16 @@ fn path_traversal_fires_on_prefix_checks_and_stays_quiet_when_resolved() {
 #[test]
 fn empty_schemas_get_argument_names_from_the_servers_errors() {
     let (_, json) = fixture_run("files", false, &["--only", "path-traversal"]);
-    let (_, derived) = probe(&["--only", "path-traversal"], &["python3", &fixture("files"), "--empty-schema"]);
+    let (_, derived) = probe(
+        &["--only", "path-traversal"],
+        &["python3", &fixture("files"), "--empty-schema"],
+    );
     assert!(has(&derived, "path-traversal", "read_file"), "{derived:#}");
     let note = derived["tools"][0]["derived"].as_str().unwrap_or("");
-    assert!(note.contains("`path`") && note.contains("error messages"), "{note}");
+    assert!(
+        note.contains("`path`") && note.contains("error messages"),
+        "{note}"
+    );
     assert!(json["tools"][0].get("derived").is_none());
 }
 
@@ -91,7 +120,12 @@ fn empty_schemas_get_argument_names_from_the_servers_errors() {
 fn shell_injection_fires_on_a_shell_and_stays_quiet_on_argv() {
     let (_, json) = fixture_run("shell", false, &[]);
     assert!(has(&json, "command-injection", "search_notes"), "{json:#}");
-    let echoed = json["findings"].as_array().unwrap().iter().any(|f| f["evidence"].as_str().unwrap_or("").contains("evaluated $((6*7))"));
+    let echoed = json["findings"].as_array().unwrap().iter().any(|f| {
+        f["evidence"]
+            .as_str()
+            .unwrap_or("")
+            .contains("evaluated $((6*7))")
+    });
     assert!(echoed, "the evaluated echo was not reported: {json:#}");
     let (_, json) = fixture_run("shell", true, &[]);
     assert_quiet(&json);
@@ -101,9 +135,20 @@ fn shell_injection_fires_on_a_shell_and_stays_quiet_on_argv() {
 fn option_injection_fires_without_double_dash() {
     let (_, json) = fixture_run("option", false, &[]);
     assert!(has(&json, "command-injection", "sort_words"), "{json:#}");
-    assert!(has(&json, "command-injection", "describe_entry"), "{json:#}");
-    let echoed = json["findings"].as_array().unwrap().iter().any(|f| f["evidence"].as_str().unwrap_or("").contains("unrecognized option"));
-    assert!(echoed, "the child's unknown-option error was not used as evidence");
+    assert!(
+        has(&json, "command-injection", "describe_entry"),
+        "{json:#}"
+    );
+    let echoed = json["findings"].as_array().unwrap().iter().any(|f| {
+        f["evidence"]
+            .as_str()
+            .unwrap_or("")
+            .contains("unrecognized option")
+    });
+    assert!(
+        echoed,
+        "the child's unknown-option error was not used as evidence"
+    );
     let (_, json) = fixture_run("option", true, &[]);
     assert_quiet(&json);
 }
@@ -113,7 +158,11 @@ fn sql_injection_fires_on_commit_escape_and_concatenation() {
     let (_, json) = fixture_run("sql", false, &[]);
     assert!(has(&json, "sql-injection", "query"), "{json:#}");
     assert!(has(&json, "sql-injection", "find_user"), "{json:#}");
-    let commit = json["findings"].as_array().unwrap().iter().any(|f| f["request"].to_string().contains("COMMIT;"));
+    let commit = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["request"].to_string().contains("COMMIT;"));
     assert!(commit, "the write after COMMIT; was not reported");
     let (_, json) = fixture_run("sql", true, &[]);
     assert_quiet(&json);
@@ -122,8 +171,14 @@ fn sql_injection_fires_on_commit_escape_and_concatenation() {
 #[test]
 fn error_hygiene_and_secret_canaries() {
     let (_, json) = fixture_run("errors", false, &["--secret-env", "API_TOKEN"]);
-    assert!(has(&json, "information-disclosure", "get_setting"), "{json:#}");
-    assert!(has(&json, "unsanitised-output", "server_status"), "{json:#}");
+    assert!(
+        has(&json, "information-disclosure", "get_setting"),
+        "{json:#}"
+    );
+    assert!(
+        has(&json, "unsanitised-output", "server_status"),
+        "{json:#}"
+    );
     let (_, json) = fixture_run("errors", true, &["--secret-env", "API_TOKEN"]);
     assert_quiet(&json);
 }
@@ -131,12 +186,28 @@ fn error_hygiene_and_secret_canaries() {
 #[test]
 fn crashes_and_hangs_are_reported_and_the_probe_goes_on() {
     let (_, json) = fixture_run("oversize", false, &["--timeout", "1"]);
-    let evidence: Vec<&str> =
-        json["findings"].as_array().unwrap().iter().filter(|f| f["id"] == "crash-or-hang").filter_map(|f| f["evidence"].as_str()).collect();
-    assert!(evidence.iter().any(|e| e.contains("no response")), "{json:#}");
+    let evidence: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == "crash-or-hang")
+        .filter_map(|f| f["evidence"].as_str())
+        .collect();
+    assert!(
+        evidence.iter().any(|e| e.contains("no response")),
+        "{json:#}"
+    );
     assert!(evidence.iter().any(|e| e.contains("exited")), "{json:#}");
-    let hang = json["findings"].as_array().unwrap().iter().find(|f| f["evidence"].as_str().unwrap_or("").contains("no response")).unwrap();
-    assert!(hang["request"].to_string().len() < 2000, "the 1 MiB payload is summarised in the evidence");
+    let hang = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["evidence"].as_str().unwrap_or("").contains("no response"))
+        .unwrap();
+    assert!(
+        hang["request"].to_string().len() < 2000,
+        "the 1 MiB payload is summarised in the evidence"
+    );
     let (_, json) = fixture_run("oversize", true, &[]);
     assert_quiet(&json);
 }
@@ -145,7 +216,10 @@ fn crashes_and_hangs_are_reported_and_the_probe_goes_on() {
 fn hidden_tools_that_run_are_reported() {
     let (_, json) = fixture_run("hidden", false, &[]);
     assert!(has(&json, "hidden-tool", "write_note"), "{json:#}");
-    assert!(has(&json, "unvalidated-input", "read_note"), "1 MiB accepted: {json:#}");
+    assert!(
+        has(&json, "unvalidated-input", "read_note"),
+        "1 MiB accepted: {json:#}"
+    );
     let (_, json) = fixture_run("hidden", true, &[]);
     assert_quiet(&json);
 }
@@ -154,12 +228,26 @@ fn hidden_tools_that_run_are_reported() {
 fn metadata_checks() {
     let (_, json) = fixture_run("metadata", false, &[]);
     assert!(has(&json, "tool-poisoning", "get_forecast"), "{json:#}");
-    assert!(has(&json, "vague-tool-description", "update_settings"), "{json:#}");
-    assert!(has(&json, "misleading-annotation", "update_settings"), "{json:#}");
-    assert!(has(&json, "misleading-annotation", "delete_record"), "{json:#}");
+    assert!(
+        has(&json, "vague-tool-description", "update_settings"),
+        "{json:#}"
+    );
+    assert!(
+        has(&json, "misleading-annotation", "update_settings"),
+        "{json:#}"
+    );
+    assert!(
+        has(&json, "misleading-annotation", "delete_record"),
+        "{json:#}"
+    );
     let (_, json) = fixture_run("metadata", true, &[]);
     assert_quiet(&json);
-    let delete = json["tools"].as_array().unwrap().iter().find(|t| t["name"] == "delete_record").unwrap();
+    let delete = json["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "delete_record")
+        .unwrap();
     assert_eq!(delete["attacked"], false);
     assert!(delete["reason"].as_str().unwrap().contains("--destructive"));
 }
@@ -167,7 +255,10 @@ fn metadata_checks() {
 #[test]
 fn stdout_pollution_and_rate_limits() {
     let (_, json) = fixture_run("noise", false, &[]);
-    assert!(ids(&json).iter().any(|(i, _)| i == "stdout-pollution"), "{json:#}");
+    assert!(
+        ids(&json).iter().any(|(i, _)| i == "stdout-pollution"),
+        "{json:#}"
+    );
     assert!(has(&json, "missing-rate-limit", "list_items"), "{json:#}");
     let (out, json) = fixture_run("noise", true, &["--fail-on", "warn"]);
     assert_eq!(ids(&json), Vec::<(String, String)>::new(), "{json:#}");
@@ -179,21 +270,38 @@ fn warnings_fail_only_with_fail_on_warn() {
     let (out, json) = fixture_run("files", true, &["--only", "missing-rate-limit"]);
     assert!(has(&json, "missing-rate-limit", "read_file"));
     assert_eq!(out.status.code(), Some(0));
-    let (out, _) = fixture_run("files", true, &["--only", "missing-rate-limit", "--fail-on", "warn"]);
+    let (out, _) = fixture_run(
+        "files",
+        true,
+        &["--only", "missing-rate-limit", "--fail-on", "warn"],
+    );
     assert_eq!(out.status.code(), Some(1));
 }
 
 #[test]
 fn a_server_that_exits_at_once_is_exit_2_with_its_stderr() {
-    let (out, _) = probe(&[], &["python3", "-c", "import sys; sys.stderr.write('boom: no config\\n'); sys.exit(3)"]);
+    let (out, _) = probe(
+        &[],
+        &[
+            "python3",
+            "-c",
+            "import sys; sys.stderr.write('boom: no config\\n'); sys.exit(3)",
+        ],
+    );
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("spoke no MCP") && err.contains("boom: no config"), "{err}");
+    assert!(
+        err.contains("spoke no MCP") && err.contains("boom: no config"),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_server_that_prints_garbage_is_exit_2() {
-    let (out, _) = probe(&["--timeout", "1"], &["sh", "-c", "echo this is not json; sleep 5"]);
+    let (out, _) = probe(
+        &["--timeout", "1"],
+        &["sh", "-c", "echo this is not json; sleep 5"],
+    );
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("this is not json"), "{err}");
@@ -210,12 +318,23 @@ fn a_missing_command_is_exit_2() {
 fn the_whole_process_group_is_killed() {
     let pidfile = tmp().join(format!("grandchild-{}.pid", std::process::id()));
     let _ = std::fs::remove_file(&pidfile);
-    let (out, _) = probe(&[], &["python3", &fixture("grandchild"), pidfile.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let (out, _) = probe(
+        &[],
+        &["python3", &fixture("grandchild"), pidfile.to_str().unwrap()],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let pid = std::fs::read_to_string(&pidfile).unwrap();
     let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
     // Gone, or a zombie waiting for init: either way it no longer runs.
-    assert!(stat.is_empty() || stat.split(' ').nth(2) == Some("Z"), "sleep {pid} still runs: {stat}");
+    assert!(
+        stat.is_empty() || stat.split(' ').nth(2) == Some("Z"),
+        "sleep {pid} still runs: {stat}"
+    );
 }
 
 #[test]
@@ -230,25 +349,47 @@ fn placeholders_and_env_reach_the_server_and_the_sandbox_is_removed() {
     let script = "import os,sys,json; json.dump({'a': sys.argv[1:], 'e': os.environ.get('WHERE')}, open(os.environ['OUT'], 'w')); sys.exit(1)";
     let out_file = tmp().join(format!("placeholders-{}.json", std::process::id()));
     let out_env = format!("OUT={}", out_file.display());
-    let (out, _) = probe(&["--env", "WHERE={outside}", "--env", &out_env], &["python3", "-c", script, "{allowed}", "{workspace}"]);
+    let (out, _) = probe(
+        &["--env", "WHERE={outside}", "--env", &out_env],
+        &["python3", "-c", script, "{allowed}", "{workspace}"],
+    );
     assert_eq!(out.status.code(), Some(2));
     let seen: Value = serde_json::from_str(&std::fs::read_to_string(&out_file).unwrap()).unwrap();
     let allowed = seen["a"][0].as_str().unwrap();
     assert!(allowed.ends_with("/allowed"), "{seen}");
-    assert_eq!(seen["e"].as_str().unwrap(), format!("{}/outside", seen["a"][1].as_str().unwrap()));
-    assert!(!std::path::Path::new(allowed).exists(), "the sandbox was left behind");
+    assert_eq!(
+        seen["e"].as_str().unwrap(),
+        format!("{}/outside", seen["a"][1].as_str().unwrap())
+    );
+    assert!(
+        !std::path::Path::new(allowed).exists(),
+        "the sandbox was left behind"
+    );
 }
 
 /// Replaces the random parts of a run (sandbox folder, canary names and values, markers).
 fn redact(text: &str) -> String {
     let mut out = text.replace(&tmp().display().to_string(), "[tmp]");
-    for prefix in ["mcp-probe-", "canary-", "unlisted-", "sibling-", "dangling-", "MCPCANARYFILE", "mcpcanary", "mcpprobe", "probe_", "mcp_probe_"] {
+    for prefix in [
+        "mcp-probe-",
+        "canary-",
+        "unlisted-",
+        "sibling-",
+        "dangling-",
+        "MCPCANARYFILE",
+        "mcpcanary",
+        "mcpprobe",
+        "probe_",
+        "mcp_probe_",
+    ] {
         let mut result = String::new();
         let mut rest = out.as_str();
         while let Some(i) = rest.find(prefix) {
             result.push_str(&rest[..i + prefix.len()]);
             rest = &rest[i + prefix.len()..];
-            let len = rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len());
+            let len = rest
+                .find(|c: char| !c.is_ascii_alphanumeric())
+                .unwrap_or(rest.len());
             if len > 0 {
                 result.push_str("[random]");
             }
@@ -284,30 +425,60 @@ fn without_a_command_the_cargo_package_is_built_and_probed_with_its_metadata() {
                 let s = std::process::Command::new(\"python3\").arg(&a[0]).status().unwrap(); std::process::exit(s.code().unwrap_or(1)); }";
     std::fs::write(dir.join("src/main.rs"), main).unwrap();
     let out = common::bin()
-        .args(["mcp-secure", "probe", "--format", "json", "--only", "unsanitised-output"])
+        .args([
+            "mcp-secure",
+            "probe",
+            "--format",
+            "json",
+            "--only",
+            "unsanitised-output",
+        ])
         .current_dir(&dir)
         .env("TMPDIR", tmp())
         .env_remove("CARGO_TARGET_DIR")
         .output()
         .unwrap();
     let json: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    assert!(has(&json, "unsanitised-output", "server_status"), "{json:#}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        has(&json, "unsanitised-output", "server_status"),
+        "{json:#}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(out.status.code(), Some(1));
 }
 
 #[test]
 fn a_tautology_is_seen_even_when_sql_errors_are_hidden() {
-    let (_, json) = probe(&["--only", "sql-injection"], &["python3", &fixture("sql"), "--quiet-errors"]);
-    let f = json["findings"].as_array().unwrap().iter().find(|f| f["tool"] == "find_user").unwrap_or_else(|| panic!("{json:#}"));
+    let (_, json) = probe(
+        &["--only", "sql-injection"],
+        &["python3", &fixture("sql"), "--quiet-errors"],
+    );
+    let f = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["tool"] == "find_user")
+        .unwrap_or_else(|| panic!("{json:#}"));
     assert!(f["request"].to_string().contains("OR '1'='1"), "{f:#}");
 }
 
 #[test]
 fn without_schema_or_helpful_errors_names_come_from_the_tool_name() {
-    let (_, json) = probe(&["--only", "path-traversal"], &["python3", &fixture("files"), "--empty-schema", "--vague-errors"]);
+    let (_, json) = probe(
+        &["--only", "path-traversal"],
+        &[
+            "python3",
+            &fixture("files"),
+            "--empty-schema",
+            "--vague-errors",
+        ],
+    );
     assert!(has(&json, "path-traversal", "read_file"), "{json:#}");
     let note = json["tools"][0]["derived"].as_str().unwrap_or("");
-    assert!(note.contains("`path`") && note.contains("name and description"), "{note}");
+    assert!(
+        note.contains("`path`") && note.contains("name and description"),
+        "{note}"
+    );
 }
 
 #[test]
@@ -318,32 +489,67 @@ fn max_time_bounds_a_slow_server() {
                   def echo(args):\n    time.sleep(0.2)\n    return text('ok')\nserve('slow')\n";
     let env = format!("PYTHONPATH={}", dir.display());
     let start = std::time::Instant::now();
-    let (_, json) = probe(&["--max-time", "2", "--env", &env], &["python3", "-c", script]);
-    assert!(start.elapsed() < std::time::Duration::from_secs(6), "took {:?}", start.elapsed());
-    assert!(json["stopped"].as_str().unwrap_or("").contains("wall-time"), "{json:#}");
+    let (_, json) = probe(
+        &["--max-time", "2", "--env", &env],
+        &["python3", "-c", script],
+    );
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(6),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert!(
+        json["stopped"].as_str().unwrap_or("").contains("wall-time"),
+        "{json:#}"
+    );
 }
 
 #[test]
 fn confirmation_codes_must_be_bound_to_their_arguments() {
-    let (_, json) = fixture_run("confirm", false, &["--destructive", "--only", "missing-confirmation"]);
-    assert!(has(&json, "missing-confirmation", "delete_item"), "{json:#}");
-    let (_, json) = fixture_run("confirm", true, &["--destructive", "--only", "missing-confirmation"]);
+    let (_, json) = fixture_run(
+        "confirm",
+        false,
+        &["--destructive", "--only", "missing-confirmation"],
+    );
+    assert!(
+        has(&json, "missing-confirmation", "delete_item"),
+        "{json:#}"
+    );
+    let (_, json) = fixture_run(
+        "confirm",
+        true,
+        &["--destructive", "--only", "missing-confirmation"],
+    );
     assert_quiet(&json);
     let (_, json) = fixture_run("confirm", false, &["--only", "missing-confirmation"]);
-    assert_eq!(json["tools"][0]["attacked"], false, "destructive tools wait for --destructive");
+    assert_eq!(
+        json["tools"][0]["attacked"], false,
+        "destructive tools wait for --destructive"
+    );
 }
 
 #[test]
 fn prompts_are_checked_for_poisoning_too() {
     let (_, json) = fixture_run("metadata", false, &["--only", "tool-poisoning"]);
-    let prompt = json["findings"].as_array().unwrap().iter().any(|f| f["message"].as_str().unwrap().contains("prompts entry `summarise`"));
+    let prompt = json["findings"].as_array().unwrap().iter().any(|f| {
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("prompts entry `summarise`")
+    });
     assert!(prompt, "{json:#}");
 }
 
 #[test]
 fn an_unknown_protocol_version_is_a_violation() {
-    let (_, json) = probe(&["--only", "protocol-violation"], &["python3", &fixture("noise"), "--fixed", "--bad-version"]);
-    assert!(ids(&json).iter().any(|(i, _)| i == "protocol-violation"), "{json:#}");
+    let (_, json) = probe(
+        &["--only", "protocol-violation"],
+        &["python3", &fixture("noise"), "--fixed", "--bad-version"],
+    );
+    assert!(
+        ids(&json).iter().any(|(i, _)| i == "protocol-violation"),
+        "{json:#}"
+    );
     assert_eq!(json["server"]["protocol"], "1999-01-01");
     let (_, json) = fixture_run("noise", true, &["--only", "protocol-violation"]);
     assert_quiet(&json);
@@ -351,9 +557,23 @@ fn an_unknown_protocol_version_is_a_violation() {
 
 #[test]
 fn a_server_killed_by_malformed_json_is_reported() {
-    let (_, json) = probe(&["--only", "crash-or-hang"], &["python3", &fixture("noise"), "--fixed", "--fragile-json"]);
-    let f = json["findings"].as_array().unwrap().iter().find(|f| f["id"] == "crash-or-hang").unwrap_or_else(|| panic!("{json:#}"));
-    assert!(f["evidence"].as_str().unwrap().contains("exited after one malformed JSON line"), "{f:#}");
+    let (_, json) = probe(
+        &["--only", "crash-or-hang"],
+        &["python3", &fixture("noise"), "--fixed", "--fragile-json"],
+    );
+    let f = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "crash-or-hang")
+        .unwrap_or_else(|| panic!("{json:#}"));
+    assert!(
+        f["evidence"]
+            .as_str()
+            .unwrap()
+            .contains("exited after one malformed JSON line"),
+        "{f:#}"
+    );
 }
 
 #[test]
@@ -362,15 +582,28 @@ fn the_environment_is_minimal_unless_inherited() {
     for inherit in [false, true] {
         let out_file = tmp().join(format!("env-{inherit}-{}.json", std::process::id()));
         let mut cmd = common::bin();
-        cmd.args(["mcp-secure", "probe", "--secret-env", "MY_TOKEN", "--env"]).arg(format!("OUT={}", out_file.display()));
+        cmd.args(["mcp-secure", "probe", "--secret-env", "MY_TOKEN", "--env"])
+            .arg(format!("OUT={}", out_file.display()));
         if inherit {
             cmd.arg("--inherit-env");
         }
-        let out = cmd.args(["--", "python3", "-c", script]).env("TMPDIR", tmp()).env("PROBE_TEST_OUTER", "1").output().unwrap();
+        let out = cmd
+            .args(["--", "python3", "-c", script])
+            .env("TMPDIR", tmp())
+            .env("PROBE_TEST_OUTER", "1")
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(2));
-        let env: Value = serde_json::from_str(&std::fs::read_to_string(&out_file).unwrap()).unwrap();
+        let env: Value =
+            serde_json::from_str(&std::fs::read_to_string(&out_file).unwrap()).unwrap();
         assert_eq!(env.get("PROBE_TEST_OUTER").is_some(), inherit, "{env:#}");
-        assert!(env["MY_TOKEN"].as_str().unwrap().starts_with("mcpcanary"), "a canary, never a real value");
-        assert!(env["HOME"].as_str().unwrap().ends_with("/home"), "HOME inside the sandbox");
+        assert!(
+            env["MY_TOKEN"].as_str().unwrap().starts_with("mcpcanary"),
+            "a canary, never a real value"
+        );
+        assert!(
+            env["HOME"].as_str().unwrap().ends_with("/home"),
+            "HOME inside the sandbox"
+        );
     }
 }

@@ -9,12 +9,22 @@ fn probe(bin: &std::path::Path) -> (Option<i32>, Value) {
     let tmp = common::tmp_root().join("probe-tmp");
     std::fs::create_dir_all(&tmp).unwrap();
     let out = common::bin()
-        .args(["mcp-secure", "probe", "--format", "json", "--destructive", "--secret-env", "API_TOKEN", "--"])
+        .args([
+            "mcp-secure",
+            "probe",
+            "--format",
+            "json",
+            "--destructive",
+            "--secret-env",
+            "API_TOKEN",
+            "--",
+        ])
         .arg(bin)
         .env("TMPDIR", &tmp)
         .output()
         .unwrap();
-    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("no JSON: {}", String::from_utf8_lossy(&out.stderr)));
+    let json = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("no JSON: {}", String::from_utf8_lossy(&out.stderr)));
     (out.status.code(), json)
 }
 
@@ -26,7 +36,10 @@ fn secure_server_has_no_findings() {
     assert_eq!(code, Some(0));
     for tool in json["tools"].as_array().unwrap() {
         assert_eq!(tool["attacked"], true, "{tool}");
-        assert_eq!(tool["baseline"], "ok", "a refused baseline proves nothing: {tool}");
+        assert_eq!(
+            tool["baseline"], "ok",
+            "a refused baseline proves nothing: {tool}"
+        );
     }
 }
 
@@ -39,10 +52,25 @@ fn workshop_planted_flaws_are_found() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| format!("{} {} {}: {}", f["severity"].as_str().unwrap(), f["id"].as_str().unwrap(), f["tool"].as_str().unwrap_or("-"), f["message"].as_str().unwrap()))
+        .map(|f| {
+            format!(
+                "{} {} {}: {}",
+                f["severity"].as_str().unwrap(),
+                f["id"].as_str().unwrap(),
+                f["tool"].as_str().unwrap_or("-"),
+                f["message"].as_str().unwrap()
+            )
+        })
         .collect();
     lines.sort();
     lines.dedup();
-    assert!(json["findings"].as_array().unwrap().iter().all(|f| !f["request"].is_null() && f["evidence"].as_str().is_some_and(|e| !e.is_empty())));
+    assert!(
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| !f["request"].is_null()
+                && f["evidence"].as_str().is_some_and(|e| !e.is_empty()))
+    );
     insta::assert_snapshot!(lines.join("\n"));
 }

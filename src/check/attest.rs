@@ -34,8 +34,18 @@ pub fn evidence_hash(tools: &[ToolInfo]) -> String {
     let mut lines: Vec<String> = tools
         .iter()
         .map(|t| {
-            let hints: Vec<String> = t.annotations.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            [t.name.as_str(), t.title.as_deref().unwrap_or(""), t.description.as_deref().unwrap_or(""), &hints.join(",")].join("\u{1f}")
+            let hints: Vec<String> = t
+                .annotations
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            [
+                t.name.as_str(),
+                t.title.as_deref().unwrap_or(""),
+                t.description.as_deref().unwrap_or(""),
+                &hints.join(","),
+            ]
+            .join("\u{1f}")
         })
         .collect();
     lines.sort();
@@ -47,14 +57,24 @@ pub fn evidence_hash(tools: &[ToolInfo]) -> String {
 /// The key path of the attestation table in this manifest: `package` when it has a
 /// `[package]`, else `workspace`.
 fn section(doc: &DocumentMut) -> &'static str {
-    if doc.get("package").is_some() { "package" } else { "workspace" }
+    if doc.get("package").is_some() {
+        "package"
+    } else {
+        "workspace"
+    }
 }
 
 /// Reads the recorded attestations. Malformed entries are returned as messages so they can
 /// be shown as notes; they count as unanswered.
 pub fn read(manifest: &Path) -> Result<(BTreeMap<String, Attestation>, Vec<String>)> {
-    let text = std::fs::read_to_string(manifest).with_context(|| format!("cannot read `{}`", manifest.display()))?;
-    let doc: DocumentMut = text.parse().with_context(|| format!("`{}` is not valid TOML; fix it and run again", manifest.display()))?;
+    let text = std::fs::read_to_string(manifest)
+        .with_context(|| format!("cannot read `{}`", manifest.display()))?;
+    let doc: DocumentMut = text.parse().with_context(|| {
+        format!(
+            "`{}` is not valid TOML; fix it and run again",
+            manifest.display()
+        )
+    })?;
     let mut out = BTreeMap::new();
     let mut bad = Vec::new();
     let table = doc
@@ -63,7 +83,9 @@ pub fn read(manifest: &Path) -> Result<(BTreeMap<String, Attestation>, Vec<Strin
         .and_then(|m| m.get("mcp-secure"))
         .and_then(|m| m.get("attestations"))
         .and_then(Item::as_table_like);
-    let Some(table) = table else { return Ok((out, bad)) };
+    let Some(table) = table else {
+        return Ok((out, bad));
+    };
     for (id, entry) in table.iter() {
         let get = |k: &str| entry.get(k).and_then(|v| v.as_str()).map(str::to_string);
         match (entry.get("answer").and_then(Item::as_bool), get("evidence")) {
@@ -80,8 +102,14 @@ pub fn read(manifest: &Path) -> Result<(BTreeMap<String, Attestation>, Vec<Strin
 
 /// Records answers, keeping the rest of the manifest exactly as it was.
 pub fn write(manifest: &Path, answers: &BTreeMap<String, Attestation>) -> Result<()> {
-    let text = std::fs::read_to_string(manifest).with_context(|| format!("cannot read `{}`", manifest.display()))?;
-    let mut doc: DocumentMut = text.parse().with_context(|| format!("`{}` is not valid TOML; fix it and run again", manifest.display()))?;
+    let text = std::fs::read_to_string(manifest)
+        .with_context(|| format!("cannot read `{}`", manifest.display()))?;
+    let mut doc: DocumentMut = text.parse().with_context(|| {
+        format!(
+            "`{}` is not valid TOML; fix it and run again",
+            manifest.display()
+        )
+    })?;
     let top = section(&doc);
     // New tables go after everything else, so the existing layout is untouched.
     let mut last = max_position(doc.as_table());
@@ -92,11 +120,20 @@ pub fn write(manifest: &Path, answers: &BTreeMap<String, Attestation>) -> Result
             t.set_implicit(true);
             Item::Table(t)
         });
-        table = item.as_table_mut().with_context(|| format!("`{key}` in `{}` is not a table; make it one", manifest.display()))?;
+        table = item.as_table_mut().with_context(|| {
+            format!(
+                "`{key}` in `{}` is not a table; make it one",
+                manifest.display()
+            )
+        })?;
     }
     for (id, a) in answers {
         let mut entry = Table::new();
-        match table.get(id).and_then(Item::as_table).and_then(Table::position) {
+        match table
+            .get(id)
+            .and_then(Item::as_table)
+            .and_then(Table::position)
+        {
             Some(existing) => entry.set_position(Some(existing)),
             None => {
                 last += 1;
@@ -110,9 +147,12 @@ pub fn write(manifest: &Path, answers: &BTreeMap<String, Attestation>) -> Result
         table.insert(id, Item::Table(entry));
     }
     let dir = manifest.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write in `{}`", dir.display()))?;
-    std::io::Write::write_all(&mut tmp, doc.to_string().as_bytes()).with_context(|| format!("cannot write `{}`", manifest.display()))?;
-    tmp.persist(manifest).with_context(|| format!("cannot replace `{}`", manifest.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write in `{}`", dir.display()))?;
+    std::io::Write::write_all(&mut tmp, doc.to_string().as_bytes())
+        .with_context(|| format!("cannot write `{}`", manifest.display()))?;
+    tmp.persist(manifest)
+        .with_context(|| format!("cannot replace `{}`", manifest.display()))?;
     Ok(())
 }
 
@@ -127,7 +167,10 @@ fn max_position(table: &Table) -> isize {
 
 /// Who answers: git's user.name, else $USER.
 pub fn who() -> String {
-    let git = std::process::Command::new("git").args(["config", "user.name"]).output().ok();
+    let git = std::process::Command::new("git")
+        .args(["config", "user.name"])
+        .output()
+        .ok();
     git.filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .filter(|s| !s.is_empty())
@@ -141,14 +184,25 @@ pub fn now() -> String {
 
 /// Shows the evidence once, then asks each question on stderr's terminal. Returns the answers
 /// given; a question left with Esc or q stays unanswered.
-pub fn ask(reporter: &Reporter, questions: &[(&str, &str, bool)], tools: &[ToolInfo]) -> Result<BTreeMap<String, bool>> {
+pub fn ask(
+    reporter: &Reporter,
+    questions: &[(&str, &str, bool)],
+    tools: &[ToolInfo],
+) -> Result<BTreeMap<String, bool>> {
     let mut answers = BTreeMap::new();
     if questions.is_empty() {
         return Ok(answers);
     }
     reporter.err_line("");
-    let need = if questions.len() == 1 { "1 item needs".to_string() } else { format!("{} items need", questions.len()) };
-    reporter.status("Attesting", format!("{need} a person's answer; the evidence:"));
+    let need = if questions.len() == 1 {
+        "1 item needs".to_string()
+    } else {
+        format!("{} items need", questions.len())
+    };
+    reporter.status(
+        "Attesting",
+        format!("{need} a person's answer; the evidence:"),
+    );
     for line in evidence_lines(tools) {
         reporter.err_line(&line);
     }
@@ -157,8 +211,16 @@ pub fn ask(reporter: &Reporter, questions: &[(&str, &str, bool)], tools: &[ToolI
     let theme = ColorfulTheme::default();
     let dim = Style::new().dim();
     for (id, question, stale) in questions {
-        let why = if *stale { "the evidence changed since the last answer" } else { "not answered yet" };
-        reporter.err_line(&format!("\n{} {}", Style::new().bold().apply_to(id), dim.apply_to(format!("({why}; Esc skips)"))));
+        let why = if *stale {
+            "the evidence changed since the last answer"
+        } else {
+            "not answered yet"
+        };
+        reporter.err_line(&format!(
+            "\n{} {}",
+            Style::new().bold().apply_to(id),
+            dim.apply_to(format!("({why}; Esc skips)"))
+        ));
         // The question is printed wrapped; the prompt itself stays one short line, because a
         // prompt that wraps is redrawn badly once answered.
         for line in wrap(question, width.saturating_sub(2)) {
@@ -167,7 +229,9 @@ pub fn ask(reporter: &Reporter, questions: &[(&str, &str, bool)], tools: &[ToolI
         let answer = Confirm::with_theme(&theme)
             .with_prompt("Answer")
             .interact_on_opt(&term)
-            .with_context(|| format!("cannot ask about `{id}` on the terminal; run with --ci to skip questions"))?;
+            .with_context(|| {
+                format!("cannot ask about `{id}` on the terminal; run with --ci to skip questions")
+            })?;
         if let Some(answer) = answer {
             answers.insert(id.to_string(), answer);
         }
@@ -201,11 +265,33 @@ pub fn evidence_lines(tools: &[ToolInfo]) -> Vec<String> {
     let dim = Style::new().dim();
     let mut out = Vec::new();
     for t in tools {
-        let title = t.title.as_ref().map(|s| format!(" \"{s}\"")).unwrap_or_default();
-        out.push(format!("  {}{title}  {}", bold.apply_to(&t.name), dim.apply_to(format!("{}:{}", t.location.file.display(), t.location.line))));
-        let hints: Vec<String> = t.annotations.iter().map(|(k, v)| format!("{k} = {v}")).collect();
-        out.push(format!("      hints: {}", if hints.is_empty() { "none declared".into() } else { hints.join(", ") }));
-        out.push(format!("      {}", t.description.as_deref().unwrap_or("(no description)")));
+        let title = t
+            .title
+            .as_ref()
+            .map(|s| format!(" \"{s}\""))
+            .unwrap_or_default();
+        out.push(format!(
+            "  {}{title}  {}",
+            bold.apply_to(&t.name),
+            dim.apply_to(format!("{}:{}", t.location.file.display(), t.location.line))
+        ));
+        let hints: Vec<String> = t
+            .annotations
+            .iter()
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect();
+        out.push(format!(
+            "      hints: {}",
+            if hints.is_empty() {
+                "none declared".into()
+            } else {
+                hints.join(", ")
+            }
+        ));
+        out.push(format!(
+            "      {}",
+            t.description.as_deref().unwrap_or("(no description)")
+        ));
     }
     out
 }
@@ -236,7 +322,10 @@ mod tests {
     #[test]
     fn wraps_at_spaces() {
         assert_eq!(wrap("one two three four", 9), ["one two", "three", "four"]);
-        assert_eq!(wrap("unbreakable-long-word x", 5), ["unbreakable-long-word", "x"]);
+        assert_eq!(
+            wrap("unbreakable-long-word x", 5),
+            ["unbreakable-long-word", "x"]
+        );
     }
 
     #[test]
@@ -249,7 +338,9 @@ mod tests {
         edited[0].description = Some("Read any file".into());
         assert_ne!(evidence_hash(&a), evidence_hash(&edited));
         let mut hinted = a.clone();
-        hinted[1].annotations.insert("destructive_hint".into(), false);
+        hinted[1]
+            .annotations
+            .insert("destructive_hint".into(), false);
         assert_ne!(evidence_hash(&a), evidence_hash(&hinted));
         assert!(evidence_hash(&a).starts_with("sha256:"));
     }
@@ -260,18 +351,44 @@ mod tests {
         let manifest = dir.path().join("Cargo.toml");
         let original = "[package]\nname = \"demo\"   # keep me\nversion = \"0.1.0\"\n\n[dependencies]\nserde = \"1\"\n";
         std::fs::write(&manifest, original).unwrap();
-        let a = Attestation { answer: true, evidence: "sha256:00".into(), by: "Ada".into(), at: "2026-01-01T00:00:00Z".into() };
-        write(&manifest, &BTreeMap::from([("vague-tool-description".to_string(), a.clone())])).unwrap();
+        let a = Attestation {
+            answer: true,
+            evidence: "sha256:00".into(),
+            by: "Ada".into(),
+            at: "2026-01-01T00:00:00Z".into(),
+        };
+        write(
+            &manifest,
+            &BTreeMap::from([("vague-tool-description".to_string(), a.clone())]),
+        )
+        .unwrap();
         let text = std::fs::read_to_string(&manifest).unwrap();
         assert!(text.starts_with(original), "{text}");
         // Answering again replaces the entry in place.
-        let b = Attestation { answer: false, ..a.clone() };
-        write(&manifest, &BTreeMap::from([("vague-tool-description".to_string(), b)])).unwrap();
+        let b = Attestation {
+            answer: false,
+            ..a.clone()
+        };
+        write(
+            &manifest,
+            &BTreeMap::from([("vague-tool-description".to_string(), b)]),
+        )
+        .unwrap();
         let again = std::fs::read_to_string(&manifest).unwrap();
-        assert!(again.starts_with(original) && again.matches("attestations.vague").count() == 1, "{again}");
-        write(&manifest, &BTreeMap::from([("vague-tool-description".to_string(), a.clone())])).unwrap();
+        assert!(
+            again.starts_with(original) && again.matches("attestations.vague").count() == 1,
+            "{again}"
+        );
+        write(
+            &manifest,
+            &BTreeMap::from([("vague-tool-description".to_string(), a.clone())]),
+        )
+        .unwrap();
         let text = std::fs::read_to_string(&manifest).unwrap();
-        assert!(text.contains("[package.metadata.mcp-secure.attestations.vague-tool-description]"), "{text}");
+        assert!(
+            text.contains("[package.metadata.mcp-secure.attestations.vague-tool-description]"),
+            "{text}"
+        );
         let (read_back, bad) = read(&manifest).unwrap();
         assert!(bad.is_empty());
         assert_eq!(read_back["vague-tool-description"], a);
@@ -282,10 +399,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let manifest = dir.path().join("Cargo.toml");
         std::fs::write(&manifest, "[workspace]\nmembers = [\"a\"]\n").unwrap();
-        let a = Attestation { answer: false, evidence: "sha256:01".into(), by: "b".into(), at: "t".into() };
+        let a = Attestation {
+            answer: false,
+            evidence: "sha256:01".into(),
+            by: "b".into(),
+            at: "t".into(),
+        };
         write(&manifest, &BTreeMap::from([("x".to_string(), a)])).unwrap();
         let text = std::fs::read_to_string(&manifest).unwrap();
-        assert!(text.contains("[workspace.metadata.mcp-secure.attestations.x]"), "{text}");
+        assert!(
+            text.contains("[workspace.metadata.mcp-secure.attestations.x]"),
+            "{text}"
+        );
         assert!(!read(&manifest).unwrap().0["x"].answer);
     }
 }

@@ -11,9 +11,17 @@ use crate::finding::Severity;
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ConfigError {
-    #[error("in `{manifest}`: [package.metadata.mcp-secure] severity for `{id}` is {value}; use \"info\", \"warn\" or \"fail\"")]
-    BadSeverity { manifest: String, id: String, value: String },
-    #[error("in `{manifest}`: [package.metadata.mcp-secure] `{key}` must be a table such as {key} = {{ \"<id>\" = ... }}")]
+    #[error(
+        "in `{manifest}`: [package.metadata.mcp-secure] severity for `{id}` is {value}; use \"info\", \"warn\" or \"fail\""
+    )]
+    BadSeverity {
+        manifest: String,
+        id: String,
+        value: String,
+    },
+    #[error(
+        "in `{manifest}`: [package.metadata.mcp-secure] `{key}` must be a table such as {key} = {{ \"<id>\" = ... }}"
+    )]
     NotATable { manifest: String, key: String },
 }
 
@@ -40,7 +48,11 @@ impl Settings {
         for pkg in &ctx.packages {
             let manifest = pkg.manifest_path.display().to_string();
             let mut s = PackageSettings {
-                dir: pkg.manifest_path.parent().map(Path::to_path_buf).unwrap_or_default(),
+                dir: pkg
+                    .manifest_path
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default(),
                 manifest: pkg.manifest_path.clone(),
                 manifest_text: pkg.manifest_text.clone(),
                 ..Default::default()
@@ -48,7 +60,10 @@ impl Settings {
             if let Some(allow) = table(&pkg.metadata, "allow", &manifest)? {
                 for (id, reason) in allow {
                     // A non-string reason is kept as empty so it is reported like a missing one.
-                    s.allow.insert(id.clone(), reason.as_str().unwrap_or_default().trim().to_string());
+                    s.allow.insert(
+                        id.clone(),
+                        reason.as_str().unwrap_or_default().trim().to_string(),
+                    );
                 }
             }
             if let Some(sev) = table(&pkg.metadata, "severity", &manifest)? {
@@ -75,7 +90,10 @@ impl Settings {
     /// The package owning a file: the one whose folder holds it most closely.
     pub fn owner(&self, file: Option<&Path>) -> Option<&PackageSettings> {
         let file = file?;
-        self.packages.iter().filter(|p| file.starts_with(&p.dir)).max_by_key(|p| p.dir.components().count())
+        self.packages
+            .iter()
+            .filter(|p| file.starts_with(&p.dir))
+            .max_by_key(|p| p.dir.components().count())
     }
 
     /// The severity of item `id` for a finding in `file`: an override of its package, else `default`.
@@ -83,7 +101,13 @@ impl Settings {
     pub fn severity(&self, id: &str, file: Option<&Path>, default: Severity) -> Severity {
         match self.owner(file) {
             Some(p) => p.severity.get(id).copied().unwrap_or(default),
-            None if file.is_none() => self.packages.iter().filter_map(|p| p.severity.get(id)).max().copied().unwrap_or(default),
+            None if file.is_none() => self
+                .packages
+                .iter()
+                .filter_map(|p| p.severity.get(id))
+                .max()
+                .copied()
+                .unwrap_or(default),
             None => default,
         }
     }
@@ -97,7 +121,10 @@ fn table<'a>(
     match metadata.get(key) {
         None => Ok(None),
         Some(serde_json::Value::Object(map)) => Ok(Some(map)),
-        Some(_) => Err(ConfigError::NotATable { manifest: manifest.into(), key: key.into() }),
+        Some(_) => Err(ConfigError::NotATable {
+            manifest: manifest.into(),
+            key: key.into(),
+        }),
     }
 }
 
@@ -130,18 +157,35 @@ mod tests {
         assert_eq!(p.allow["missing-rate-limit"], "one client only");
         assert_eq!(p.allow["x"], "");
         let file = Path::new("crates/p/src/main.rs");
-        assert_eq!(s.severity("missing-lockfile", Some(file), Severity::Warn), Severity::Fail);
-        assert_eq!(s.severity("missing-lockfile", Some(Path::new("other/x.rs")), Severity::Warn), Severity::Warn);
-        assert_eq!(s.severity("missing-lockfile", None, Severity::Warn), Severity::Fail);
+        assert_eq!(
+            s.severity("missing-lockfile", Some(file), Severity::Warn),
+            Severity::Fail
+        );
+        assert_eq!(
+            s.severity(
+                "missing-lockfile",
+                Some(Path::new("other/x.rs")),
+                Severity::Warn
+            ),
+            Severity::Warn
+        );
+        assert_eq!(
+            s.severity("missing-lockfile", None, Severity::Warn),
+            Severity::Fail
+        );
     }
 
     #[test]
     fn refuses_unknown_severities_and_non_tables() {
-        let err = Settings::from_context(&ctx(json!({ "severity": { "a": "error" } }))).unwrap_err();
+        let err =
+            Settings::from_context(&ctx(json!({ "severity": { "a": "error" } }))).unwrap_err();
         assert_eq!(
             err.to_string(),
             "in `crates/p/Cargo.toml`: [package.metadata.mcp-secure] severity for `a` is \"error\"; use \"info\", \"warn\" or \"fail\""
         );
-        assert!(matches!(Settings::from_context(&ctx(json!({ "allow": ["a"] }))), Err(ConfigError::NotATable { .. })));
+        assert!(matches!(
+            Settings::from_context(&ctx(json!({ "allow": ["a"] }))),
+            Err(ConfigError::NotATable { .. })
+        ));
     }
 }

@@ -19,16 +19,28 @@ use crate::report::Reporter;
 pub fn findings(reporter: &Reporter, ctx: &Context, findings: &[Finding], newer: &[(&Path, &str)]) {
     let mut groups: BTreeMap<(usize, &str), Vec<&Finding>> = BTreeMap::new();
     for f in findings {
-        let rank = checklist::all().iter().position(|i| i.id == f.id).unwrap_or(usize::MAX);
+        let rank = checklist::all()
+            .iter()
+            .position(|i| i.id == f.id)
+            .unwrap_or(usize::MAX);
         groups.entry((rank, f.id.as_str())).or_default().push(f);
     }
-    let renderer = if reporter.color() { Renderer::styled() } else { Renderer::plain() };
+    let renderer = if reporter.color() {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
     let mut texts = texts(ctx);
     texts.extend(newer.iter().copied());
     for ((_, id), group) in groups {
-        let title = checklist::get(id).map(|i| i.title.as_str()).unwrap_or("not in this version's checklist");
+        let title = checklist::get(id)
+            .map(|i| i.title.as_str())
+            .unwrap_or("not in this version's checklist");
         reporter.err_line("");
-        reporter.err_line(&format!("{}", Style::new().bold().apply_to(format!("── {id}: {title}"))));
+        reporter.err_line(&format!(
+            "{}",
+            Style::new().bold().apply_to(format!("── {id}: {title}"))
+        ));
         for f in group {
             reporter.err_line(&render(&renderer, &texts, f));
         }
@@ -62,42 +74,76 @@ pub fn render(renderer: &Renderer, texts: &BTreeMap<&Path, &str>, f: &Finding) -
     if let Some(loc) = &f.location {
         match texts.get(loc.file.as_path()) {
             Some(text) if !text.is_empty() => {
-                let mut snippet = Snippet::source(*text).path(file_of(loc)).fold(true).annotation(AnnotationKind::Primary.span(range(text, loc)));
+                let mut snippet = Snippet::source(*text)
+                    .path(file_of(loc))
+                    .fold(true)
+                    .annotation(AnnotationKind::Primary.span(range(text, loc)));
                 let mut others = Vec::new();
                 for label in &f.labels {
                     if label.location.file == loc.file {
-                        snippet = snippet.annotation(AnnotationKind::Context.span(range(text, &label.location)).label(label.message.as_str()));
+                        snippet = snippet.annotation(
+                            AnnotationKind::Context
+                                .span(range(text, &label.location))
+                                .label(label.message.as_str()),
+                        );
                     } else if let Some(other) = texts.get(label.location.file.as_path()) {
                         others.push(
                             Snippet::source(*other)
                                 .path(file_of(&label.location))
                                 .fold(true)
-                                .annotation(AnnotationKind::Context.span(range(other, &label.location)).label(label.message.as_str())),
+                                .annotation(
+                                    AnnotationKind::Context
+                                        .span(range(other, &label.location))
+                                        .label(label.message.as_str()),
+                                ),
                         );
                     }
                 }
                 elements.push(snippet.into());
                 elements.extend(others.into_iter().map(Element::from));
             }
-            _ => elements.push(Level::NOTE.message(format!("at {}:{}:{}", file_of(loc), loc.line, loc.column)).into()),
+            _ => elements.push(
+                Level::NOTE
+                    .message(format!("at {}:{}:{}", file_of(loc), loc.line, loc.column))
+                    .into(),
+            ),
         }
     }
     if let Some(tool) = f.tool.as_deref().filter(|t| !f.message.contains(t)) {
         elements.push(Level::NOTE.message(format!("in tool `{tool}`")).into());
     }
     if let Some(ev) = &f.evidence {
-        let argument = ev.argument.as_deref().map(|a| format!(" (argument `{a}`)")).unwrap_or_default();
+        let argument = ev
+            .argument
+            .as_deref()
+            .map(|a| format!(" (argument `{a}`)"))
+            .unwrap_or_default();
         // An oversized-input request carries a megabyte: show its start only.
         let request = ev.request.to_string();
         let shown: String = request.chars().take(300).collect();
-        let more = if shown.len() < request.len() { "…" } else { "" };
-        elements.push(Level::NOTE.message(format!("probe request{argument}: {shown}{more}")).into());
-        elements.push(Level::NOTE.message(format!("observed: {}", ev.observed)).into());
+        let more = if shown.len() < request.len() {
+            "…"
+        } else {
+            ""
+        };
+        elements.push(
+            Level::NOTE
+                .message(format!("probe request{argument}: {shown}{more}"))
+                .into(),
+        );
+        elements.push(
+            Level::NOTE
+                .message(format!("observed: {}", ev.observed))
+                .into(),
+        );
     }
     if let Some(help) = &f.help {
         elements.push(Level::HELP.message(help.as_str()).into());
     }
-    let group: Group<'_> = level.primary_title(f.message.as_str()).id(f.id.as_str()).elements(elements);
+    let group: Group<'_> = level
+        .primary_title(f.message.as_str())
+        .id(f.id.as_str())
+        .elements(elements);
     renderer.render(&[group])
 }
 
@@ -114,7 +160,10 @@ fn offset(text: &str, line: usize, column: usize) -> usize {
     for (i, l) in text.split_inclusive('\n').enumerate() {
         if i + 1 == line {
             let within = l.trim_end_matches(['\n', '\r']);
-            let byte = within.char_indices().nth(column.saturating_sub(1)).map_or(within.len(), |(b, _)| b);
+            let byte = within
+                .char_indices()
+                .nth(column.saturating_sub(1))
+                .map_or(within.len(), |(b, _)| b);
             return pos + byte;
         }
         pos += l.len();
@@ -124,13 +173,28 @@ fn offset(text: &str, line: usize, column: usize) -> usize {
 
 /// The open questions, the summary line and the notes.
 pub fn summary(reporter: &Reporter, o: &Outcome<'_>, asked: bool) {
-    let open: Vec<_> = o.items.iter().filter(|i| matches!(i.status, Status::Manual | Status::Stale)).collect();
+    let open: Vec<_> = o
+        .items
+        .iter()
+        .filter(|i| matches!(i.status, Status::Manual | Status::Stale))
+        .collect();
     if !open.is_empty() {
         reporter.err_line("");
-        reporter.err_line(&format!("{}", Style::new().bold().apply_to("── needs a person's answer")));
+        reporter.err_line(&format!(
+            "{}",
+            Style::new().bold().apply_to("── needs a person's answer")
+        ));
         for i in &open {
-            let status = if i.status == Status::Stale { "stale " } else { "manual" };
-            reporter.err_line(&format!("  {status}  {}: {}", i.item.id, i.item.question.as_deref().unwrap_or_default()));
+            let status = if i.status == Status::Stale {
+                "stale "
+            } else {
+                "manual"
+            };
+            reporter.err_line(&format!(
+                "  {status}  {}: {}",
+                i.item.id,
+                i.item.question.as_deref().unwrap_or_default()
+            ));
         }
     }
     let count = |s: Status| o.items.iter().filter(|i| i.status == s).count();
@@ -166,7 +230,11 @@ pub fn summary(reporter: &Reporter, o: &Outcome<'_>, asked: bool) {
 
 /// `1 item`, `2 items`.
 pub fn plural(n: usize, word: &str) -> String {
-    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
 
 #[cfg(test)]
@@ -174,7 +242,13 @@ mod tests {
     use super::*;
 
     fn loc(line: usize, column: usize, end_line: usize, end_column: usize) -> Location {
-        Location { file: "src/main.rs".into(), line, column, end_line, end_column }
+        Location {
+            file: "src/main.rs".into(),
+            line,
+            column,
+            end_line,
+            end_column,
+        }
     }
 
     #[test]
@@ -201,7 +275,10 @@ mod tests {
             evidence: None,
         };
         let out = render(&Renderer::plain(), &texts, &f);
-        assert!(out.starts_with("error[stdout-pollution]: `println!` writes to stdout"), "{out}");
+        assert!(
+            out.starts_with("error[stdout-pollution]: `println!` writes to stdout"),
+            "{out}"
+        );
         assert!(out.contains("--> src/main.rs:2:5"), "{out}");
         assert!(out.contains("^^^^^^^^"), "{out}");
         assert!(out.contains("in tool `greet`"), "{out}");

@@ -80,7 +80,8 @@ pub fn sarif(o: &Outcome<'_>) -> String {
         })
         .collect();
     if let Some(run) = value.get_mut("runs").and_then(|r| r.get_mut(0)) {
-        run["invocations"] = json!([{ "executionSuccessful": true, "toolExecutionNotifications": notifications }]);
+        run["invocations"] =
+            json!([{ "executionSuccessful": true, "toolExecutionNotifications": notifications }]);
     }
     pretty(&value)
 }

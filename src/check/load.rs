@@ -44,14 +44,26 @@ pub fn load(opts: &Options<'_>) -> Result<Project> {
     let root = metadata.workspace_root.clone().into_std_path_buf();
     let selected = select(&metadata, &manifest, opts.packages)?;
 
-    let mut ctx = Context { root: root.clone(), ..Default::default() };
+    let mut ctx = Context {
+        root: root.clone(),
+        ..Default::default()
+    };
     let walk_notes = Arc::new(Mutex::new(Vec::new()));
     let mut rust_files = BTreeSet::new();
     let mut data_files = BTreeSet::new();
-    let walker = Walker { root: &root, canonical_root: root.canonicalize().unwrap_or_else(|_| root.clone()), notes: walk_notes.clone() };
+    let walker = Walker {
+        root: &root,
+        canonical_root: root.canonicalize().unwrap_or_else(|_| root.clone()),
+        notes: walk_notes.clone(),
+    };
     for pkg in &selected {
-        let dir = pkg.manifest_path.parent().map(|d| d.as_std_path().to_path_buf()).unwrap_or_else(|| root.clone());
-        ctx.packages.push(package(&metadata, pkg, &root, &dir, &mut ctx.notes));
+        let dir = pkg
+            .manifest_path
+            .parent()
+            .map(|d| d.as_std_path().to_path_buf())
+            .unwrap_or_else(|| root.clone());
+        ctx.packages
+            .push(package(&metadata, pkg, &root, &dir, &mut ctx.notes));
         let (dirs, examples) = target_dirs(pkg);
         if examples && !dirs.is_empty() {
             ctx.notes.push(Note {
@@ -60,24 +72,39 @@ pub fn load(opts: &Options<'_>) -> Result<Project> {
             });
         }
         for src_dir in dirs {
-            let skip_top = if src_dir == dir { &["tests", "benches", "examples"][..] } else { &[][..] };
+            let skip_top = if src_dir == dir {
+                &["tests", "benches", "examples"][..]
+            } else {
+                &[][..]
+            };
             // Sources compile whether git ignores them or not (generated code), so all are read.
             rust_files.extend(walker.walk(&src_dir, true, skip_top, is_rust));
         }
         data_files.extend(walker.walk(&dir, opts.include_ignored, &[], is_data));
     }
     // A virtual workspace root has no package of its own, but its `.env` or config files matter.
-    if !selected.iter().any(|p| p.manifest_path.parent().is_some_and(|d| d.as_std_path() == root)) {
+    if !selected.iter().any(|p| {
+        p.manifest_path
+            .parent()
+            .is_some_and(|d| d.as_std_path() == root)
+    }) {
         data_files.extend(walker.walk_top(&root, opts.include_ignored, is_data));
     }
-    ctx.notes.extend(walk_notes.lock().map(|mut n| std::mem::take(&mut *n)).unwrap_or_default());
+    ctx.notes.extend(
+        walk_notes
+            .lock()
+            .map(|mut n| std::mem::take(&mut *n))
+            .unwrap_or_default(),
+    );
 
     let rust: Vec<PathBuf> = rust_files.into_iter().collect();
     let data: Vec<PathBuf> = data_files.into_iter().collect();
     // Reading and vetting files runs in parallel. Parsing stays on this thread: syn trees hold
     // proc-macro2 spans whose line information lives in a thread-local source map.
-    let read_rust: Vec<Result<String, Note>> = rust.par_iter().map(|p| read_text(p, &root)).collect();
-    let read_data: Vec<Result<String, Note>> = data.par_iter().map(|p| read_text(p, &root)).collect();
+    let read_rust: Vec<Result<String, Note>> =
+        rust.par_iter().map(|p| read_text(p, &root)).collect();
+    let read_data: Vec<Result<String, Note>> =
+        data.par_iter().map(|p| read_text(p, &root)).collect();
     for (path, read) in rust.iter().zip(read_rust) {
         match read {
             Ok(text) => {
@@ -89,7 +116,10 @@ pub fn load(opts: &Options<'_>) -> Result<Project> {
     }
     for (path, read) in data.iter().zip(read_data) {
         match read {
-            Ok(text) => ctx.data_files.push(DataFile { path: relative(path, &root), text }),
+            Ok(text) => ctx.data_files.push(DataFile {
+                path: relative(path, &root),
+                text,
+            }),
             Err(note) => ctx.notes.push(note),
         }
     }
@@ -101,11 +131,19 @@ pub fn load(opts: &Options<'_>) -> Result<Project> {
 /// The manifest given, or the nearest Cargo.toml from the current folder up, as cargo does.
 fn find_manifest(given: Option<&Path>) -> Result<PathBuf> {
     if let Some(path) = given {
-        let path = if path.is_dir() { path.join("Cargo.toml") } else { path.to_path_buf() };
+        let path = if path.is_dir() {
+            path.join("Cargo.toml")
+        } else {
+            path.to_path_buf()
+        };
         if !path.is_file() {
-            bail!("manifest `{}` does not exist; pass --manifest-path the path of a project's Cargo.toml", path.display());
+            bail!(
+                "manifest `{}` does not exist; pass --manifest-path the path of a project's Cargo.toml",
+                path.display()
+            );
         }
-        return std::path::absolute(&path).with_context(|| format!("cannot resolve `{}`", path.display()));
+        return std::path::absolute(&path)
+            .with_context(|| format!("cannot resolve `{}`", path.display()));
     }
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
     cwd.ancestors()
@@ -119,23 +157,40 @@ fn metadata_error(manifest: &Path, err: cargo_metadata::Error) -> anyhow::Error 
         cargo_metadata::Error::CargoMetadata { stderr } => {
             // A backtrace (RUST_BACKTRACE set) tells the user nothing about their manifest.
             let stderr = stderr.split("Stack backtrace:").next().unwrap_or_default();
-            stderr.trim().trim_start_matches("error: ").lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
+            stderr
+                .trim()
+                .trim_start_matches("error: ")
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
         }
         other => other.to_string(),
     };
-    anyhow!("cannot read the project at `{}`: {detail}; fix the manifest or pass --manifest-path", manifest.display())
+    anyhow!(
+        "cannot read the project at `{}`: {detail}; fix the manifest or pass --manifest-path",
+        manifest.display()
+    )
 }
 
 /// The packages to check: `-p` names, else every member when the manifest is the workspace
 /// root, else the package of the manifest given.
-fn select<'m>(metadata: &'m Metadata, manifest: &Path, names: &[String]) -> Result<Vec<&'m cargo_metadata::Package>> {
+fn select<'m>(
+    metadata: &'m Metadata,
+    manifest: &Path,
+    names: &[String],
+) -> Result<Vec<&'m cargo_metadata::Package>> {
     let members = metadata.workspace_packages();
     if !names.is_empty() {
         let mut out = Vec::new();
         for name in names {
             let Some(pkg) = members.iter().find(|p| p.name.as_str() == name) else {
                 let known: Vec<&str> = members.iter().map(|p| p.name.as_str()).collect();
-                bail!("package `{name}` is not a member of the workspace; members: {}", known.join(", "));
+                bail!(
+                    "package `{name}` is not a member of the workspace; members: {}",
+                    known.join(", ")
+                );
             };
             out.push(*pkg);
         }
@@ -143,16 +198,35 @@ fn select<'m>(metadata: &'m Metadata, manifest: &Path, names: &[String]) -> Resu
     }
     let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
     let manifest = canonical(manifest);
-    if manifest == canonical(&metadata.workspace_root.join("Cargo.toml").into_std_path_buf()) {
+    if manifest
+        == canonical(
+            &metadata
+                .workspace_root
+                .join("Cargo.toml")
+                .into_std_path_buf(),
+        )
+    {
         return Ok(members);
     }
-    Ok(members.into_iter().filter(|p| canonical(p.manifest_path.as_std_path()) == manifest).collect())
+    Ok(members
+        .into_iter()
+        .filter(|p| canonical(p.manifest_path.as_std_path()) == manifest)
+        .collect())
 }
 
-fn package(metadata: &Metadata, pkg: &cargo_metadata::Package, root: &Path, dir: &Path, notes: &mut Vec<Note>) -> Package {
+fn package(
+    metadata: &Metadata,
+    pkg: &cargo_metadata::Package,
+    root: &Path,
+    dir: &Path,
+    notes: &mut Vec<Note>,
+) -> Package {
     let manifest = pkg.manifest_path.as_std_path();
     let manifest_text = std::fs::read_to_string(manifest).unwrap_or_else(|err| {
-        notes.push(Note { path: relative(manifest, root), message: format!("cannot read the manifest: {err}") });
+        notes.push(Note {
+            path: relative(manifest, root),
+            message: format!("cannot read the manifest: {err}"),
+        });
         String::new()
     });
     Package {
@@ -161,7 +235,10 @@ fn package(metadata: &Metadata, pkg: &cargo_metadata::Package, root: &Path, dir:
         manifest_text,
         is_binary: pkg.targets.iter().any(|t| t.is_bin()),
         has_lockfile: dir.join("Cargo.lock").is_file() || root.join("Cargo.lock").is_file(),
-        metadata: merge(metadata.workspace_metadata.get("mcp-secure"), pkg.metadata.get("mcp-secure")),
+        metadata: merge(
+            metadata.workspace_metadata.get("mcp-secure"),
+            pkg.metadata.get("mcp-secure"),
+        ),
     }
 }
 
@@ -189,7 +266,12 @@ fn merge(workspace: Option<&Value>, package: Option<&Value>) -> Value {
 /// benches, examples or build scripts. A package with neither (a crate of examples, as in SDK
 /// repositories) is checked through its examples, which are then its product.
 fn target_dirs(pkg: &cargo_metadata::Package) -> (BTreeSet<PathBuf>, bool) {
-    let shipped = |k: &TargetKind| !matches!(k, TargetKind::Test | TargetKind::Bench | TargetKind::Example | TargetKind::CustomBuild);
+    let shipped = |k: &TargetKind| {
+        !matches!(
+            k,
+            TargetKind::Test | TargetKind::Bench | TargetKind::Example | TargetKind::CustomBuild
+        )
+    };
     let dirs_of = |keep: &dyn Fn(&TargetKind) -> bool| -> BTreeSet<PathBuf> {
         pkg.targets
             .iter()
@@ -203,7 +285,11 @@ fn target_dirs(pkg: &cargo_metadata::Package) -> (BTreeSet<PathBuf>, bool) {
         dirs = dirs_of(&|k| *k == TargetKind::Example);
     }
     // `src/bin` is already inside `src`: keep only the outermost folders.
-    let outer = dirs.iter().filter(|d| !dirs.iter().any(|o| o != *d && d.starts_with(o))).cloned().collect();
+    let outer = dirs
+        .iter()
+        .filter(|d| !dirs.iter().any(|o| o != *d && d.starts_with(o)))
+        .cloned()
+        .collect();
     (outer, examples)
 }
 
@@ -212,8 +298,15 @@ fn is_rust(path: &Path) -> bool {
 }
 
 fn is_data(path: &Path) -> bool {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-    name.starts_with(".env") || path.extension().and_then(|e| e.to_str()).is_some_and(|e| matches!(e, "toml" | "json" | "yaml" | "yml"))
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    name.starts_with(".env")
+        || path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| matches!(e, "toml" | "json" | "yaml" | "yml"))
 }
 
 struct Walker<'a> {
@@ -226,7 +319,13 @@ impl Walker<'_> {
     /// Files under `dir` accepted by `keep`. `target/`, `.git/` and nested packages are skipped;
     /// git-ignored paths too unless `include_ignored`. Symbolic links are followed only inside
     /// the project; loops and unreadable entries become notes.
-    fn walk(&self, dir: &Path, include_ignored: bool, skip_top: &[&str], keep: fn(&Path) -> bool) -> Vec<PathBuf> {
+    fn walk(
+        &self,
+        dir: &Path,
+        include_ignored: bool,
+        skip_top: &[&str],
+        keep: fn(&Path) -> bool,
+    ) -> Vec<PathBuf> {
         self.walk_with(dir, include_ignored, skip_top, None, keep)
     }
 
@@ -234,10 +333,21 @@ impl Walker<'_> {
         self.walk_with(dir, include_ignored, &[], Some(1), keep)
     }
 
-    fn walk_with(&self, dir: &Path, include_ignored: bool, skip_top: &[&str], depth: Option<usize>, keep: fn(&Path) -> bool) -> Vec<PathBuf> {
+    fn walk_with(
+        &self,
+        dir: &Path,
+        include_ignored: bool,
+        skip_top: &[&str],
+        depth: Option<usize>,
+        keep: fn(&Path) -> bool,
+    ) -> Vec<PathBuf> {
         let top = dir.to_path_buf();
         let skip_top: Vec<String> = skip_top.iter().map(|s| s.to_string()).collect();
-        let (root, canonical_root, notes) = (self.root.to_path_buf(), self.canonical_root.clone(), self.notes.clone());
+        let (root, canonical_root, notes) = (
+            self.root.to_path_buf(),
+            self.canonical_root.clone(),
+            self.notes.clone(),
+        );
         let mut builder = ignore::WalkBuilder::new(dir);
         builder
             .standard_filters(false)
@@ -261,10 +371,17 @@ impl Walker<'_> {
                     }
                 }
                 if entry.path_is_symlink() {
-                    let inside = path.canonicalize().is_ok_and(|real| real.starts_with(&canonical_root));
+                    let inside = path
+                        .canonicalize()
+                        .is_ok_and(|real| real.starts_with(&canonical_root));
                     if !inside {
                         if let Ok(mut n) = notes.lock() {
-                            n.push(Note { path: relative(path, &root), message: "symbolic link leads outside the project or nowhere; skipped".into() });
+                            n.push(Note {
+                                path: relative(path, &root),
+                                message:
+                                    "symbolic link leads outside the project or nowhere; skipped"
+                                        .into(),
+                            });
                         }
                         return false;
                     }
@@ -274,7 +391,9 @@ impl Walker<'_> {
         let mut out = Vec::new();
         for entry in builder.build() {
             match entry {
-                Ok(e) if e.file_type().is_some_and(|t| t.is_file()) && keep(e.path()) => out.push(e.into_path()),
+                Ok(e) if e.file_type().is_some_and(|t| t.is_file()) && keep(e.path()) => {
+                    out.push(e.into_path())
+                }
                 Ok(_) => {}
                 Err(err) => self.note_walk_error(&err),
             }
@@ -292,11 +411,18 @@ impl Walker<'_> {
 
 fn describe_walk_error(err: &ignore::Error, root: &Path) -> (PathBuf, String) {
     match err {
-        ignore::Error::WithPath { path, err } => (relative(path, root), describe_walk_error(err, root).1),
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => describe_walk_error(err, root),
+        ignore::Error::WithPath { path, err } => {
+            (relative(path, root), describe_walk_error(err, root).1)
+        }
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            describe_walk_error(err, root)
+        }
         ignore::Error::Loop { ancestor, child } => (
             relative(child, root),
-            format!("symbolic link loop: it leads back to `{}`; skipped", relative(ancestor, root).display()),
+            format!(
+                "symbolic link loop: it leads back to `{}`; skipped",
+                relative(ancestor, root).display()
+            ),
         ),
         ignore::Error::Io(io) => (PathBuf::new(), format!("cannot read: {io}; skipped")),
         other => (PathBuf::new(), format!("{other}; skipped")),
@@ -305,17 +431,28 @@ fn describe_walk_error(err: &ignore::Error, root: &Path) -> (PathBuf, String) {
 
 /// Reads a text file, refusing huge, binary and non-UTF-8 files with a note.
 fn read_text(path: &Path, root: &Path) -> Result<String, Note> {
-    let note = |message: String| Note { path: relative(path, root), message };
-    let size = std::fs::metadata(path).map_err(|e| note(format!("cannot read: {e}; skipped")))?.len();
+    let note = |message: String| Note {
+        path: relative(path, root),
+        message,
+    };
+    let size = std::fs::metadata(path)
+        .map_err(|e| note(format!("cannot read: {e}; skipped")))?
+        .len();
     if size > MAX_FILE_BYTES {
-        return Err(note(format!("file is {} KiB, above the 2 MiB limit; skipped", size / 1024)));
+        return Err(note(format!(
+            "file is {} KiB, above the 2 MiB limit; skipped",
+            size / 1024
+        )));
     }
     let bytes = std::fs::read(path).map_err(|e| note(format!("cannot read: {e}; skipped")))?;
     if bytes.contains(&0) {
         return Err(note("binary file (it contains NUL bytes); skipped".into()));
     }
     String::from_utf8(bytes).map_err(|e| {
-        note(format!("not valid UTF-8 (invalid byte at offset {}); skipped", e.utf8_error().valid_up_to()))
+        note(format!(
+            "not valid UTF-8 (invalid byte at offset {}); skipped",
+            e.utf8_error().valid_up_to()
+        ))
     })
 }
 
@@ -323,14 +460,21 @@ fn read_text(path: &Path, root: &Path) -> Result<String, Note> {
 fn owner(packages: &[&cargo_metadata::Package], path: &Path) -> String {
     packages
         .iter()
-        .filter_map(|p| p.manifest_path.parent().filter(|d| path.starts_with(d.as_std_path())).map(|d| (d.as_str().len(), p)))
+        .filter_map(|p| {
+            p.manifest_path
+                .parent()
+                .filter(|d| path.starts_with(d.as_std_path()))
+                .map(|d| (d.as_str().len(), p))
+        })
         .max_by_key(|(len, _)| *len)
         .map(|(_, p)| p.name.to_string())
         .unwrap_or_default()
 }
 
 pub fn relative(path: &Path, root: &Path) -> PathBuf {
-    path.strip_prefix(root).map(Path::to_path_buf).unwrap_or_else(|_| path.to_path_buf())
+    path.strip_prefix(root)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| path.to_path_buf())
 }
 
 #[cfg(test)]
@@ -343,14 +487,24 @@ mod tests {
         let ws = json!({ "allow": { "a": "ws reason" }, "severity": { "b": "warn" } });
         let pkg = json!({ "allow": { "c": "pkg reason" }, "severity": { "b": "fail" } });
         let merged = merge(Some(&ws), Some(&pkg));
-        assert_eq!(merged["allow"], json!({ "a": "ws reason", "c": "pkg reason" }));
+        assert_eq!(
+            merged["allow"],
+            json!({ "a": "ws reason", "c": "pkg reason" })
+        );
         assert_eq!(merged["severity"]["b"], "fail");
         assert_eq!(merge(None, None), Value::Null);
     }
 
     #[test]
     fn data_files_are_config_like() {
-        for yes in ["Cargo.toml", "config/app.yaml", "x.yml", "a.json", ".env", ".env.local"] {
+        for yes in [
+            "Cargo.toml",
+            "config/app.yaml",
+            "x.yml",
+            "a.json",
+            ".env",
+            ".env.local",
+        ] {
             assert!(is_data(Path::new(yes)), "{yes}");
         }
         for no in ["src/main.rs", "README.md", "Cargo.lock", "environment"] {
@@ -369,10 +523,25 @@ mod tests {
         let ok = write("ok.toml", b"a = 1\n");
         assert_eq!(read_text(&ok, dir.path()).unwrap(), "a = 1\n");
         let bin = write("bin.json", b"{\0}");
-        assert!(read_text(&bin, dir.path()).unwrap_err().message.contains("binary"));
+        assert!(
+            read_text(&bin, dir.path())
+                .unwrap_err()
+                .message
+                .contains("binary")
+        );
         let latin = write("l.toml", b"name = \"caf\xe9\"");
-        assert!(read_text(&latin, dir.path()).unwrap_err().message.contains("offset 11"));
+        assert!(
+            read_text(&latin, dir.path())
+                .unwrap_err()
+                .message
+                .contains("offset 11")
+        );
         let big = write("big.json", &vec![b' '; MAX_FILE_BYTES as usize + 1]);
-        assert!(read_text(&big, dir.path()).unwrap_err().message.contains("2 MiB"));
+        assert!(
+            read_text(&big, dir.path())
+                .unwrap_err()
+                .message
+                .contains("2 MiB")
+        );
     }
 }

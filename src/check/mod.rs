@@ -56,14 +56,22 @@ pub struct Outcome<'a> {
 }
 
 pub fn run(reporter: &Reporter, args: CheckArgs) -> Result<ExitCode> {
-    let opts = load::Options { manifest_path: args.manifest_path.as_deref(), packages: &args.packages, include_ignored: args.include_ignored };
+    let opts = load::Options {
+        manifest_path: args.manifest_path.as_deref(),
+        packages: &args.packages,
+        include_ignored: args.include_ignored,
+    };
     let project = load::load(&opts)?;
     let ctx = &project.ctx;
     let settings = Settings::from_context(ctx)?;
     let human = args.format == Format::Human;
     if human {
         let names: Vec<&str> = ctx.packages.iter().map(|p| p.name.as_str()).collect();
-        let files = format!("{}, {}", human::plural(ctx.sources.len(), "Rust file"), human::plural(ctx.data_files.len(), "data file"));
+        let files = format!(
+            "{}, {}",
+            human::plural(ctx.sources.len(), "Rust file"),
+            human::plural(ctx.data_files.len(), "data file")
+        );
         reporter.status("Checking", format!("{} ({files})", names.join(", ")));
     }
 
@@ -72,7 +80,13 @@ pub fn run(reporter: &Reporter, args: CheckArgs) -> Result<ExitCode> {
         // Opt-in: the package is built and run, inside the probe's sandbox only.
         let run = crate::probe::probe_package(reporter, Some(&project.manifest))?;
         if human {
-            reporter.status("Probed", format!("{} {}: {} tool calls", run.server.name, run.server.version, run.calls));
+            reporter.status(
+                "Probed",
+                format!(
+                    "{} {}: {} tool calls",
+                    run.server.name, run.server.version, run.calls
+                ),
+            );
         }
         raw.extend(run.findings);
     }
@@ -88,7 +102,10 @@ pub fn run(reporter: &Reporter, args: CheckArgs) -> Result<ExitCode> {
     let evidence = attest::evidence_hash(&tools);
     let manifest_rel = load::relative(&project.manifest, &ctx.root);
     let (mut attestations, bad) = attest::read(&project.manifest)?;
-    notes.extend(bad.into_iter().map(|message| Note { path: manifest_rel.clone(), message }));
+    notes.extend(bad.into_iter().map(|message| Note {
+        path: manifest_rel.clone(),
+        message,
+    }));
 
     if reporter.interactive() && !args.ci {
         let open: Vec<(&str, &str, bool)> = checklist::all()
@@ -106,42 +123,97 @@ pub fn run(reporter: &Reporter, args: CheckArgs) -> Result<ExitCode> {
             let (by, at) = (attest::who(), attest::now());
             let recorded: BTreeMap<String, Attestation> = answers
                 .into_iter()
-                .map(|(id, answer)| (id, Attestation { answer, evidence: evidence.clone(), by: by.clone(), at: at.clone() }))
+                .map(|(id, answer)| {
+                    (
+                        id,
+                        Attestation {
+                            answer,
+                            evidence: evidence.clone(),
+                            by: by.clone(),
+                            at: at.clone(),
+                        },
+                    )
+                })
                 .collect();
-            attest::write(&project.manifest, &recorded)
-                .with_context(|| format!("cannot record the answers in `{}`", project.manifest.display()))?;
-            reporter.status("Recorded", format!("{} in {}", human::plural(recorded.len(), "answer"), manifest_rel.display()));
+            attest::write(&project.manifest, &recorded).with_context(|| {
+                format!(
+                    "cannot record the answers in `{}`",
+                    project.manifest.display()
+                )
+            })?;
+            reporter.status(
+                "Recorded",
+                format!(
+                    "{} in {}",
+                    human::plural(recorded.len(), "answer"),
+                    manifest_rel.display()
+                ),
+            );
             attestations.extend(recorded);
         }
     }
 
     let manifest_now = std::fs::read_to_string(&project.manifest).unwrap_or_default();
-    let declined = declined(&settings, &attestations, &evidence, &manifest_now, &manifest_rel);
+    let declined = declined(
+        &settings,
+        &attestations,
+        &evidence,
+        &manifest_now,
+        &manifest_rel,
+    );
     if human {
-        human::findings(reporter, ctx, &declined, &[(manifest_rel.as_path(), manifest_now.as_str())]);
+        human::findings(
+            reporter,
+            ctx,
+            &declined,
+            &[(manifest_rel.as_path(), manifest_now.as_str())],
+        );
     }
     let mut findings = automated;
     findings.extend(declined);
-    findings.sort_by(|a, b| a.location.cmp(&b.location).then(a.id.cmp(&b.id)).then(a.message.cmp(&b.message)));
+    findings.sort_by(|a, b| {
+        a.location
+            .cmp(&b.location)
+            .then(a.id.cmp(&b.id))
+            .then(a.message.cmp(&b.message))
+    });
     notes.sort();
     notes.dedup();
 
     let items = statuses(&findings, &attestations, &evidence);
-    let outcome = Outcome { ctx, items, findings, notes, suppressed: suppressed.suppressed };
+    let outcome = Outcome {
+        ctx,
+        items,
+        findings,
+        notes,
+        suppressed: suppressed.suppressed,
+    };
     match args.format {
         Format::Human => human::summary(reporter, &outcome, !args.ci && reporter.interactive()),
-        Format::Json => reporter.out(&json::render(&outcome)).context("cannot write to stdout")?,
-        Format::Sarif => reporter.out(&json::sarif(&outcome)).context("cannot write to stdout")?,
+        Format::Json => reporter
+            .out(&json::render(&outcome))
+            .context("cannot write to stdout")?,
+        Format::Sarif => reporter
+            .out(&json::sarif(&outcome))
+            .context("cannot write to stdout")?,
     }
 
     let threshold = args.fail_on.threshold();
     let failing = outcome.findings.iter().any(|f| f.severity >= threshold);
-    let unattested = args.require_attestations && outcome.items.iter().any(|i| matches!(i.status, Status::Manual | Status::Stale));
+    let unattested = args.require_attestations
+        && outcome
+            .items
+            .iter()
+            .any(|i| matches!(i.status, Status::Manual | Status::Stale));
     drop(outcome);
     // Freeing hundreds of syntax trees takes a fifth of the run on a large crate, and the
     // process is about to exit: the operating system reclaims the memory at once.
     std::mem::forget(project);
-    Ok(if failing || unattested { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failing || unattested {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Applies the project's severity overrides.
@@ -149,7 +221,11 @@ fn with_severities(settings: &Settings, findings: Vec<Finding>) -> Vec<Finding> 
     findings
         .into_iter()
         .map(|mut f| {
-            f.severity = settings.severity(&f.id, f.location.as_ref().map(|l| l.file.as_path()), f.severity);
+            f.severity = settings.severity(
+                &f.id,
+                f.location.as_ref().map(|l| l.file.as_path()),
+                f.severity,
+            );
             f
         })
         .collect()
@@ -157,7 +233,13 @@ fn with_severities(settings: &Settings, findings: Vec<Finding>) -> Vec<Finding> 
 
 /// A current `false` answer is a person saying the practice is not met: a finding under the
 /// item at its severity (after overrides), pointing at the recorded answer.
-fn declined(settings: &Settings, attestations: &BTreeMap<String, Attestation>, evidence: &str, text: &str, rel: &Path) -> Vec<Finding> {
+fn declined(
+    settings: &Settings,
+    attestations: &BTreeMap<String, Attestation>,
+    evidence: &str,
+    text: &str,
+    rel: &Path,
+) -> Vec<Finding> {
     checklist::all()
         .iter()
         .filter(|i| i.question.is_some())
@@ -182,12 +264,20 @@ fn declined(settings: &Settings, attestations: &BTreeMap<String, Attestation>, e
 
 /// Per item: `fail`/`warn` from its findings, else `manual`/`stale` for an open question,
 /// else `pass`. Info findings do not change an item's status.
-fn statuses(findings: &[Finding], attestations: &BTreeMap<String, Attestation>, evidence: &str) -> Vec<ItemStatus> {
+fn statuses(
+    findings: &[Finding],
+    attestations: &BTreeMap<String, Attestation>,
+    evidence: &str,
+) -> Vec<ItemStatus> {
     use crate::finding::Severity;
     checklist::all()
         .iter()
         .map(|item| {
-            let worst = findings.iter().filter(|f| f.id == item.id).map(|f| f.severity).max();
+            let worst = findings
+                .iter()
+                .filter(|f| f.id == item.id)
+                .map(|f| f.severity)
+                .max();
             let status = match worst {
                 Some(Severity::Fail) => Status::Fail,
                 Some(Severity::Warn) => Status::Warn,

@@ -36,9 +36,15 @@ pub struct Outcome {
 pub fn apply(ctx: &Context, settings: &Settings, findings: Vec<Finding>) -> Outcome {
     let mut notes = Vec::new();
     let mut directives: BTreeMap<PathBuf, (Vec<&str>, Vec<Directive>)> = BTreeMap::new();
-    let texts = ctx.sources.iter().map(|s| (&s.path, &s.text)).chain(ctx.data_files.iter().map(|d| (&d.path, &d.text)));
+    let texts = ctx
+        .sources
+        .iter()
+        .map(|s| (&s.path, &s.text))
+        .chain(ctx.data_files.iter().map(|d| (&d.path, &d.text)));
     for (path, text) in texts {
-        let Some(marker) = comment_marker(path) else { continue };
+        let Some(marker) = comment_marker(path) else {
+            continue;
+        };
         // Most files have no directive; one substring search skips them cheaply.
         if !text.contains("mcp-secure:") {
             continue;
@@ -57,11 +63,25 @@ pub fn apply(ctx: &Context, settings: &Settings, findings: Vec<Finding>) -> Outc
     let mut suppressed = 0;
     for f in findings {
         let inline = f.location.as_ref().is_some_and(|loc| {
-            directives.get(&loc.file).is_some_and(|(lines, ds)| covers(lines, ds, loc.line, &f.id, comment_marker(&loc.file).unwrap_or("//")))
+            directives.get(&loc.file).is_some_and(|(lines, ds)| {
+                covers(
+                    lines,
+                    ds,
+                    loc.line,
+                    &f.id,
+                    comment_marker(&loc.file).unwrap_or("//"),
+                )
+            })
         });
         let by_metadata = match settings.owner(f.location.as_ref().map(|l| l.file.as_path())) {
             Some(p) => p.allow.get(&f.id).is_some_and(|r| !r.is_empty()),
-            None => f.location.is_none() && settings.packages.iter().any(|p| p.allow.get(&f.id).is_some_and(|r| !r.is_empty())),
+            None => {
+                f.location.is_none()
+                    && settings
+                        .packages
+                        .iter()
+                        .any(|p| p.allow.get(&f.id).is_some_and(|r| !r.is_empty()))
+            }
         };
         if inline || by_metadata {
             suppressed += 1;
@@ -81,11 +101,25 @@ pub fn apply(ctx: &Context, settings: &Settings, findings: Vec<Finding>) -> Outc
     }
     for p in &settings.packages {
         for (id, _) in p.allow.iter().filter(|(_, r)| r.is_empty()) {
-            let line = p.manifest_text.lines().position(|l| l.contains(&format!("\"{id}\"")) || l.trim_start().starts_with(id.as_str())).map_or(1, |i| i + 1);
-            out.push(reasonless(id, at(&p.manifest, line, 1), format!("give the reason as a string: `\"{id}\" = \"<why this is acceptable>\"`")));
+            let line = p
+                .manifest_text
+                .lines()
+                .position(|l| {
+                    l.contains(&format!("\"{id}\"")) || l.trim_start().starts_with(id.as_str())
+                })
+                .map_or(1, |i| i + 1);
+            out.push(reasonless(
+                id,
+                at(&p.manifest, line, 1),
+                format!("give the reason as a string: `\"{id}\" = \"<why this is acceptable>\"`"),
+            ));
         }
     }
-    Outcome { findings: out, suppressed, notes }
+    Outcome {
+        findings: out,
+        suppressed,
+        notes,
+    }
 }
 
 fn reasonless(id: &str, location: Location, help: String) -> Finding {
@@ -102,12 +136,21 @@ fn reasonless(id: &str, location: Location, help: String) -> Finding {
 }
 
 fn at(file: &Path, line: usize, column: usize) -> Location {
-    Location { file: file.to_path_buf(), line, column, end_line: line, end_column: column }
+    Location {
+        file: file.to_path_buf(),
+        line,
+        column,
+        end_line: line,
+        end_column: column,
+    }
 }
 
 /// The comment marker of a file type, or None for files without comments (JSON).
 fn comment_marker(path: &Path) -> Option<&'static str> {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
     match path.extension().and_then(|e| e.to_str()) {
         Some("rs") => Some("//"),
         Some("toml" | "yaml" | "yml") => Some("#"),
@@ -131,7 +174,10 @@ fn covers(lines: &[&str], directives: &[Directive], line: usize, id: &str, marke
         if !comment && !attribute {
             return false;
         }
-        if directives.iter().any(|d| d.line == above && d.own_line && honours(d)) {
+        if directives
+            .iter()
+            .any(|d| d.line == above && d.own_line && honours(d))
+        {
             return true;
         }
         above -= 1;
@@ -145,13 +191,26 @@ pub fn parse(text: &str, marker: &str) -> (Vec<Directive>, Vec<usize>) {
     let mut found = Vec::new();
     let mut bad = Vec::new();
     for (index, line) in text.lines().enumerate() {
-        let Some(at) = line.find("mcp-secure:") else { continue };
+        let Some(at) = line.find("mcp-secure:") else {
+            continue;
+        };
         let before = line[..at].trim_end();
-        let Some(comment_start) = before.strip_suffix(marker).map(str::len) else { continue };
+        let Some(comment_start) = before.strip_suffix(marker).map(str::len) else {
+            continue;
+        };
         let rest = line[at + "mcp-secure:".len()..].trim_start();
-        let parsed = rest.strip_prefix("allow(").and_then(|r| r.split_once(')')).map(|(ids, reason)| {
-            (ids.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect::<Vec<_>>(), reason.trim())
-        });
+        let parsed = rest
+            .strip_prefix("allow(")
+            .and_then(|r| r.split_once(')'))
+            .map(|(ids, reason)| {
+                (
+                    ids.split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect::<Vec<_>>(),
+                    reason.trim(),
+                )
+            });
         match parsed {
             Some((ids, reason)) if !ids.is_empty() => found.push(Directive {
                 ids,
@@ -198,7 +257,10 @@ mod tests {
 
     #[test]
     fn toml_uses_hash_comments() {
-        let (ds, _) = parse("# mcp-secure: allow(hardcoded-secret) test key\ntoken = \"x\"\n", "#");
+        let (ds, _) = parse(
+            "# mcp-secure: allow(hardcoded-secret) test key\ntoken = \"x\"\n",
+            "#",
+        );
         assert_eq!(ds.len(), 1);
         assert!(comment_marker(Path::new("a.json")).is_none());
         assert_eq!(comment_marker(Path::new(".env.local")), Some("#"));

@@ -15,10 +15,12 @@ pub enum Format {
 
 /// Attack a stdio MCP server in a throw-away sandbox and report every effect with the request that caused it.
 #[derive(Debug, Clone, Args)]
-#[command(after_help = "Placeholders {allowed}, {workspace} and {outside} in ARGS and --env values are replaced \
+#[command(
+    after_help = "Placeholders {allowed}, {workspace} and {outside} in ARGS and --env values are replaced \
     by sandbox paths before the server starts. The server runs in {allowed}: relative paths to files \
     that exist here are made absolute. Without `-- CMD`, the current cargo package is built and \
-    probed with [package.metadata.mcp-secure.probe].")]
+    probed with [package.metadata.mcp-secure.probe]."
+)]
 pub struct ProbeArgs {
     /// Output format: people text on stderr, or JSON / SARIF on stdout.
     #[arg(long, value_enum, default_value = "human")]

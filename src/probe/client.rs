@@ -19,7 +19,10 @@ const STDERR_LINES: usize = 40;
 #[derive(Debug, Clone)]
 pub enum Reply {
     Result(Value),
-    Error { message: String, data: Option<Value> },
+    Error {
+        message: String,
+        data: Option<Value>,
+    },
     Timeout,
     /// The server closed stdout or exited.
     Closed,
@@ -42,7 +45,11 @@ pub struct Client {
 impl Client {
     pub fn spawn(spec: &Spec) -> std::io::Result<Self> {
         let mut group = Group::spawn(spec)?;
-        let mut pipe = group.child.stdin.take().ok_or_else(|| std::io::Error::other("no stdin pipe"))?;
+        let mut pipe = group
+            .child
+            .stdin
+            .take()
+            .ok_or_else(|| std::io::Error::other("no stdin pipe"))?;
         let (stdin, lines) = channel::<Vec<u8>>();
         std::thread::spawn(move || {
             for line in lines {
@@ -51,8 +58,16 @@ impl Client {
                 }
             }
         });
-        let stdout = group.child.stdout.take().ok_or_else(|| std::io::Error::other("no stdout pipe"))?;
-        let stderr_pipe = group.child.stderr.take().ok_or_else(|| std::io::Error::other("no stderr pipe"))?;
+        let stdout = group
+            .child
+            .stdout
+            .take()
+            .ok_or_else(|| std::io::Error::other("no stdout pipe"))?;
+        let stderr_pipe = group
+            .child
+            .stderr
+            .take()
+            .ok_or_else(|| std::io::Error::other("no stderr pipe"))?;
         let (tx, rx) = channel();
         std::thread::spawn(move || {
             let mut reader = BufReader::new(stdout);
@@ -62,7 +77,14 @@ impl Client {
                 match reader.read_until(b'\n', &mut buf) {
                     Ok(0) | Err(_) => break,
                     Ok(_) => {
-                        if tx.send(Some(String::from_utf8_lossy(&buf).trim_end_matches(['\n', '\r']).to_string())).is_err() {
+                        if tx
+                            .send(Some(
+                                String::from_utf8_lossy(&buf)
+                                    .trim_end_matches(['\n', '\r'])
+                                    .to_string(),
+                            ))
+                            .is_err()
+                        {
                             return;
                         }
                     }
@@ -84,11 +106,23 @@ impl Client {
             }
         });
         let roots = format!("file://{}", spec.cwd.display());
-        Ok(Self { group, stdin: Some(stdin), rx, stderr, next_id: 0, pollution: Vec::new(), violations: Vec::new(), roots })
+        Ok(Self {
+            group,
+            stdin: Some(stdin),
+            rx,
+            stderr,
+            next_id: 0,
+            pollution: Vec::new(),
+            violations: Vec::new(),
+            roots,
+        })
     }
 
     pub fn stderr_tail(&self) -> Vec<String> {
-        self.stderr.lock().map(|t| t.iter().cloned().collect()).unwrap_or_default()
+        self.stderr
+            .lock()
+            .map(|t| t.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// The exit status, waiting up to `within` for a server that just closed its output.
@@ -116,7 +150,9 @@ impl Client {
     }
 
     pub fn send_raw(&mut self, message: &Value) -> bool {
-        let Some(stdin) = self.stdin.as_ref() else { return false };
+        let Some(stdin) = self.stdin.as_ref() else {
+            return false;
+        };
         let mut line = serde_json::to_vec(message).unwrap_or_default();
         line.push(b'\n');
         stdin.send(line).is_ok()
@@ -124,7 +160,9 @@ impl Client {
 
     /// Sends one raw line, JSON or not.
     pub fn send_line(&mut self, line: &str) -> bool {
-        let Some(stdin) = self.stdin.as_ref() else { return false };
+        let Some(stdin) = self.stdin.as_ref() else {
+            return false;
+        };
         stdin.send(format!("{line}\n").into_bytes()).is_ok()
     }
 
@@ -136,7 +174,8 @@ impl Client {
     pub fn request(&mut self, method: &str, params: Value, timeout: Duration) -> Reply {
         self.next_id += 1;
         let id = self.next_id;
-        if !self.send_raw(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})) {
+        if !self.send_raw(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
+        {
             return Reply::Closed;
         }
         let deadline = Instant::now() + timeout;
@@ -161,12 +200,14 @@ impl Client {
         let value: Value = match serde_json::from_str(line) {
             Ok(v @ Value::Object(_)) => v,
             _ => {
-                self.pollution.push((line.chars().take(200).collect(), method.to_string()));
+                self.pollution
+                    .push((line.chars().take(200).collect(), method.to_string()));
                 return None;
             }
         };
         if value.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
-            self.pollution.push((line.chars().take(200).collect(), method.to_string()));
+            self.pollution
+                .push((line.chars().take(200).collect(), method.to_string()));
             return None;
         }
         let has_method = value.get("method").and_then(Value::as_str);
@@ -181,20 +222,33 @@ impl Client {
             return None;
         }
         if value.get("id").and_then(Value::as_i64) != Some(id) {
-            self.violations.push(format!("a response to an id that was never sent or already answered: {}", clip(line)));
+            self.violations.push(format!(
+                "a response to an id that was never sent or already answered: {}",
+                clip(line)
+            ));
             return None;
         }
         if let Some(err) = value.get("error") {
             return Some(Reply::Error {
-                message: err.get("message").and_then(Value::as_str).unwrap_or("").to_string(),
+                message: err
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
                 data: err.get("data").cloned(),
             });
         }
         match value.get("result") {
             Some(result) => Some(Reply::Result(result.clone())),
             None => {
-                self.violations.push(format!("a response with neither result nor error: {}", clip(line)));
-                Some(Reply::Error { message: "no result".into(), data: None })
+                self.violations.push(format!(
+                    "a response with neither result nor error: {}",
+                    clip(line)
+                ));
+                Some(Reply::Error {
+                    message: "no result".into(),
+                    data: None,
+                })
             }
         }
     }
@@ -202,9 +256,13 @@ impl Client {
     /// Answers the server's own requests: roots point at `{allowed}`, ping is acknowledged.
     fn answer(&mut self, method: &str, id: Value) {
         let reply = match method {
-            "roots/list" => json!({"jsonrpc": "2.0", "id": id, "result": {"roots": [{"uri": self.roots, "name": "allowed"}]}}),
+            "roots/list" => {
+                json!({"jsonrpc": "2.0", "id": id, "result": {"roots": [{"uri": self.roots, "name": "allowed"}]}})
+            }
             "ping" => json!({"jsonrpc": "2.0", "id": id, "result": {}}),
-            _ => json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "not supported by the probe"}}),
+            _ => {
+                json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "not supported by the probe"}})
+            }
         };
         self.send_raw(&reply);
     }

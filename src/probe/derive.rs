@@ -14,12 +14,22 @@ pub fn derive(s: &mut Session, tool: &mut Tool) -> Option<String> {
     let mut refused = false;
     for _ in 0..ROUNDS {
         let args = Value::Object(tool.baseline());
-        let o = s.call(tool, &tool.name.clone(), args, None, "unvalidated-input", "argument discovery")?;
+        let o = s.call(
+            tool,
+            &tool.name.clone(),
+            args,
+            None,
+            "unvalidated-input",
+            "argument discovery",
+        )?;
         if o.ok() {
             break;
         }
         refused = true;
-        let named: Vec<String> = field_names(&o.text).into_iter().filter(|n| !tool.params.iter().any(|p| &p.name == n)).collect();
+        let named: Vec<String> = field_names(&o.text)
+            .into_iter()
+            .filter(|n| !tool.params.iter().any(|p| &p.name == n))
+            .collect();
         if named.is_empty() {
             break;
         }
@@ -36,11 +46,28 @@ pub fn derive(s: &mut Session, tool: &mut Tool) -> Option<String> {
         }
     }
     tool.derived = source.is_some();
-    source.map(|src| format!("arguments {} derived from {src}", tool.params.iter().map(|p| format!("`{}`", p.name)).collect::<Vec<_>>().join(", ")))
+    source.map(|src| {
+        format!(
+            "arguments {} derived from {src}",
+            tool.params
+                .iter()
+                .map(|p| format!("`{}`", p.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
 }
 
 fn string_param(name: &str) -> Param {
-    Param { name: name.to_string(), kind: Kind::String, required: true, choices: Vec::new(), max_length: None, string_list: false, default: None }
+    Param {
+        name: name.to_string(),
+        kind: Kind::String,
+        required: true,
+        choices: Vec::new(),
+        max_length: None,
+        string_list: false,
+        default: None,
+    }
 }
 
 /// Field names that error messages of common validators name as missing.
@@ -48,7 +75,11 @@ pub fn field_names(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut push = |n: &str| {
         let n = n.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_');
-        if !n.is_empty() && n.len() <= 40 && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !out.iter().any(|o| o == n) {
+        if !n.is_empty()
+            && n.len() <= 40
+            && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !out.iter().any(|o| o == n)
+        {
             out.push(n.to_string());
         }
     };
@@ -61,14 +92,24 @@ pub fn field_names(text: &str) -> Vec<String> {
             }
         }
         // jsonschema / pydantic: 'path' is a required property, Field required [.. loc=('path',)]
-        if let Some(name) = lower.find("is a required property").and_then(|i| quoted_before(&line[..i])) {
+        if let Some(name) = lower
+            .find("is a required property")
+            .and_then(|i| quoted_before(&line[..i]))
+        {
             push(&name);
         }
         // "missing required argument: path", "required parameter 'path'"
-        for key in ["required argument", "required parameter", "required property", "required field"] {
+        for key in [
+            "required argument",
+            "required parameter",
+            "required property",
+            "required field",
+        ] {
             if let Some(i) = lower.find(key) {
                 let rest = line[i + key.len()..].trim_start_matches([':', ' ', 's']);
-                if let Some(name) = quoted(rest).or_else(|| rest.split_whitespace().next().map(str::to_string)) {
+                if let Some(name) =
+                    quoted(rest).or_else(|| rest.split_whitespace().next().map(str::to_string))
+                {
                     push(&name);
                 }
             }
@@ -77,7 +118,10 @@ pub fn field_names(text: &str) -> Vec<String> {
     // zod: [{"code":"invalid_type", ..., "path":["path"], "message":"Required"}]
     for (i, _) in text.match_indices("\"path\"") {
         let rest = text[i + 6..].trim_start_matches([' ', ':', '\n']);
-        if let Some(name) = rest.strip_prefix('[').and_then(|inner| quoted(inner.trim_start())) {
+        if let Some(name) = rest
+            .strip_prefix('[')
+            .and_then(|inner| quoted(inner.trim_start()))
+        {
             push(&name);
         }
     }
@@ -104,7 +148,16 @@ fn guess(tool: &Tool) -> Vec<&'static str> {
     let text = tool.text();
     let has = |ws: &[&str]| words(&text).any(|w| ws.contains(&w));
     let mut out = Vec::new();
-    if has(&["file", "files", "path", "directory", "folder", "dir", "read", "write"]) {
+    if has(&[
+        "file",
+        "files",
+        "path",
+        "directory",
+        "folder",
+        "dir",
+        "read",
+        "write",
+    ]) {
         out.push("path");
     }
     if has(&["write", "save", "edit", "append"]) {
@@ -119,17 +172,27 @@ fn guess(tool: &Tool) -> Vec<&'static str> {
     out
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::field_names;
 
     #[test]
     fn names_from_common_validators() {
-        assert_eq!(field_names("failed to deserialize parameters: missing field `path`"), ["path"]);
+        assert_eq!(
+            field_names("failed to deserialize parameters: missing field `path`"),
+            ["path"]
+        );
         assert_eq!(field_names("'query' is a required property"), ["query"]);
-        assert_eq!(field_names(r#"[{"code":"invalid_type","expected":"string","path":["source"],"message":"Required"}]"#), ["source"]);
-        assert_eq!(field_names("missing required argument: repo_path"), ["repo_path"]);
+        assert_eq!(
+            field_names(
+                r#"[{"code":"invalid_type","expected":"string","path":["source"],"message":"Required"}]"#
+            ),
+            ["source"]
+        );
+        assert_eq!(
+            field_names("missing required argument: repo_path"),
+            ["repo_path"]
+        );
         assert!(field_names("invalid arguments").is_empty());
     }
 }

@@ -38,7 +38,10 @@ pub fn run(reporter: &Reporter, args: ProbeArgs) -> Result<ExitCode> {
     let run = execute(reporter, &args)?;
     match args.format {
         Format::Json => reporter.out(&format!("{:#}\n", report::json(&run)))?,
-        Format::Sarif => reporter.out(&format!("{:#}\n", crate::render::sarif::render_all(&run.findings)))?,
+        Format::Sarif => reporter.out(&format!(
+            "{:#}\n",
+            crate::render::sarif::render_all(&run.findings)
+        ))?,
         Format::Human => {}
     }
     report::human(reporter, &run);
@@ -62,7 +65,8 @@ pub fn probe_package(reporter: &Reporter, manifest_path: Option<&std::path::Path
         argv.push("--manifest-path".into());
         argv.push(path.display().to_string());
     }
-    let wrapper = <Wrapper as clap::Parser>::try_parse_from(argv).context("cannot build the probe's default options")?;
+    let wrapper = <Wrapper as clap::Parser>::try_parse_from(argv)
+        .context("cannot build the probe's default options")?;
     let run = execute(reporter, &wrapper.args)?;
     if process::interrupted() {
         bail!("interrupted: the server's process group was killed and the sandbox removed");
@@ -72,27 +76,44 @@ pub fn probe_package(reporter: &Reporter, manifest_path: Option<&std::path::Path
 
 /// Starts the server in a fresh sandbox, attacks it, and returns what was observed, sorted.
 fn execute(reporter: &Reporter, args: &ProbeArgs) -> Result<Run> {
-    if !(args.timeout > 0.0 && args.timeout.is_finite() && args.max_time > 0.0 && args.max_time.is_finite()) {
+    if !(args.timeout > 0.0
+        && args.timeout.is_finite()
+        && args.max_time > 0.0
+        && args.max_time.is_finite())
+    {
         bail!("--timeout and --max-time must be positive numbers of seconds");
     }
-    if let Some(bad) = args.only.iter().find(|id| !crate::checklist::all().iter().any(|item| &item.id == *id)) {
+    if let Some(bad) = args
+        .only
+        .iter()
+        .find(|id| !crate::checklist::all().iter().any(|item| &item.id == *id))
+    {
         bail!("`{bad}` is not a checklist id: see `cargo mcp-secure list`");
     }
     process::install_interrupt_handler();
     let started = Instant::now();
-    let (program, raw_args, mut env, secret_env) = if let Some((program, rest)) = args.command.split_first() {
-        (program.clone(), rest.to_vec(), BTreeMap::new(), args.secret_env.clone())
-    } else {
-        let t = project::resolve(args.manifest_path.as_deref(), reporter)?;
-        let mut secrets = t.secret_env;
-        secrets.extend(args.secret_env.iter().cloned());
-        (t.program, t.args, t.env, secrets)
-    };
+    let (program, raw_args, mut env, secret_env) =
+        if let Some((program, rest)) = args.command.split_first() {
+            (
+                program.clone(),
+                rest.to_vec(),
+                BTreeMap::new(),
+                args.secret_env.clone(),
+            )
+        } else {
+            let t = project::resolve(args.manifest_path.as_deref(), reporter)?;
+            let mut secrets = t.secret_env;
+            secrets.extend(args.secret_env.iter().cloned());
+            (t.program, t.args, t.env, secrets)
+        };
     env.extend(args.env.iter().cloned());
     let mut sandbox = Sandbox::create(&secret_env, args.seed.as_deref())?;
     let spec = Spec {
         program: absolute_if_local(&sandbox.expand(&program), true),
-        args: raw_args.iter().map(|a| absolute_if_local(&sandbox.expand(a), false)).collect(),
+        args: raw_args
+            .iter()
+            .map(|a| absolute_if_local(&sandbox.expand(a), false))
+            .collect(),
         cwd: sandbox.allowed.clone(),
         env: server_env(&sandbox, &env),
         inherit_env: args.inherit_env,
@@ -111,7 +132,12 @@ fn execute(reporter: &Reporter, args: &ProbeArgs) -> Result<Run> {
     if !args.only.is_empty() {
         run.findings.retain(|f| args.only.contains(&f.id));
     }
-    run.findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(&b.id)).then(a.tool.cmp(&b.tool)));
+    run.findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.id.cmp(&b.id))
+            .then(a.tool.cmp(&b.tool))
+    });
     Ok(run)
 }
 
@@ -128,7 +154,10 @@ fn absolute_if_local(arg: &str, program: bool) -> String {
 
 fn server_env(sandbox: &Sandbox, user: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     let mut env = BTreeMap::new();
-    env.insert("PATH".into(), std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into()));
+    env.insert(
+        "PATH".into(),
+        std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into()),
+    );
     env.insert("HOME".into(), sandbox.home.display().to_string());
     env.insert("LANG".into(), "C.UTF-8".into());
     for (k, v) in &sandbox.secrets {
@@ -142,14 +171,35 @@ fn server_env(sandbox: &Sandbox, user: &BTreeMap<String, String>) -> BTreeMap<St
 
 /// Starts the server, checks the handshake and the listings, attacks each tool.
 fn probe(sandbox: &Sandbox, spec: Spec, limits: Limits) -> Result<Run> {
-    let mut client = Client::spawn(&spec).with_context(|| format!("could not start `{}`: check the command and PATH", spec.program))?;
+    let mut client = Client::spawn(&spec).with_context(|| {
+        format!(
+            "could not start `{}`: check the command and PATH",
+            spec.program
+        )
+    })?;
     let init = match client.handshake(limits.timeout) {
         Reply::Result(r) => r,
-        _ if process::interrupted() => bail!("interrupted before the server finished its handshake"),
+        _ if process::interrupted() => {
+            bail!("interrupted before the server finished its handshake")
+        }
         other => {
-            let status = client.exit_status(Duration::from_millis(500)).map_or("is still running".to_string(), |s| format!("exited ({s})"));
-            let garbage = client.pollution.iter().take(3).map(|(l, _)| format!("\n  stdout: {l}")).collect::<String>();
-            let tail = client.stderr_tail().iter().rev().take(15).rev().map(|l| format!("\n  stderr: {l}")).collect::<String>();
+            let status = client
+                .exit_status(Duration::from_millis(500))
+                .map_or("is still running".to_string(), |s| format!("exited ({s})"));
+            let garbage = client
+                .pollution
+                .iter()
+                .take(3)
+                .map(|(l, _)| format!("\n  stdout: {l}"))
+                .collect::<String>();
+            let tail = client
+                .stderr_tail()
+                .iter()
+                .rev()
+                .take(15)
+                .rev()
+                .map(|l| format!("\n  stderr: {l}"))
+                .collect::<String>();
             client.kill();
             let why = match other {
                 Reply::Timeout => "did not answer `initialize`".to_string(),
@@ -157,7 +207,10 @@ fn probe(sandbox: &Sandbox, spec: Spec, limits: Limits) -> Result<Run> {
                 Reply::Error { message, .. } => format!("refused `initialize`: {message}"),
                 Reply::Result(_) => unreachable!(),
             };
-            bail!("the server `{}` spoke no MCP: it {why} and {status}{garbage}{tail}", spec.display());
+            bail!(
+                "the server `{}` spoke no MCP: it {why} and {status}{garbage}{tail}",
+                spec.display()
+            );
         }
     };
     let mut s = Session::new(sandbox, spec, client, limits);
@@ -170,7 +223,8 @@ fn probe(sandbox: &Sandbox, spec: Spec, limits: Limits) -> Result<Run> {
     let mut ok_tools = Vec::new();
     // Destructive tools go last, each followed by a fresh sandbox, so that they cannot
     // destroy the canaries the other tools are attacked with.
-    let (calm, destructive): (Vec<&Tool>, Vec<&Tool>) = tools.iter().partition(|t| !t.looks_destructive());
+    let (calm, destructive): (Vec<&Tool>, Vec<&Tool>) =
+        tools.iter().partition(|t| !t.looks_destructive());
     for t in calm.into_iter().chain(destructive) {
         let (status, ok) = attack_tool(&mut s, t.clone());
         if t.looks_destructive() && status.attacked {
@@ -183,30 +237,75 @@ fn probe(sandbox: &Sandbox, spec: Spec, limits: Limits) -> Result<Run> {
     attacks::hidden::run(&mut s, &tools);
     attacks::burst::run(&mut s, &ok_tools);
     s.malformed_json();
-    for t in statuses.iter_mut().filter(|t| s.rate_limited.contains(&t.name)) {
+    for t in statuses
+        .iter_mut()
+        .filter(|t| s.rate_limited.contains(&t.name))
+    {
         t.attacked = false;
         t.reason = Some("a rate limiter kept refusing the attacks even after waiting; the results prove nothing".into());
     }
     s.shutdown();
-    Ok(Run { server, tools: statuses, findings: std::mem::take(&mut s.findings), calls: s.calls, stopped: s.stopped.clone(), workspace: None })
+    Ok(Run {
+        server,
+        tools: statuses,
+        findings: std::mem::take(&mut s.findings),
+        calls: s.calls,
+        stopped: s.stopped.clone(),
+        workspace: None,
+    })
 }
 
 fn handshake_checks(s: &mut Session, init: &Value) -> ServerInfo {
     let info = init.get("serverInfo");
-    let field = |k: &str| info.and_then(|i| i.get(k)).and_then(Value::as_str).unwrap_or("").to_string();
-    let protocol = init.get("protocolVersion").and_then(Value::as_str).unwrap_or("").to_string();
+    let field = |k: &str| {
+        info.and_then(|i| i.get(k))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let protocol = init
+        .get("protocolVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     let request = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize"});
     if s.wants("protocol-violation") {
         if !KNOWN_VERSIONS.contains(&protocol.as_str()) {
-            let ev = Evidence { argument: None, request: request.clone(), observed: format!("protocolVersion {protocol:?} is not a published MCP version") };
-            s.report("protocol-violation", Severity::Warn, None, "version", "the server answered with an unknown protocol version".into(), Some(ev));
+            let ev = Evidence {
+                argument: None,
+                request: request.clone(),
+                observed: format!("protocolVersion {protocol:?} is not a published MCP version"),
+            };
+            s.report(
+                "protocol-violation",
+                Severity::Warn,
+                None,
+                "version",
+                "the server answered with an unknown protocol version".into(),
+                Some(ev),
+            );
         }
         if info.is_none() || init.get("capabilities").is_none() {
-            let ev = Evidence { argument: None, request, observed: "the initialize result lacks serverInfo or capabilities".into() };
-            s.report("protocol-violation", Severity::Warn, None, "init", "the initialize result is incomplete".into(), Some(ev));
+            let ev = Evidence {
+                argument: None,
+                request,
+                observed: "the initialize result lacks serverInfo or capabilities".into(),
+            };
+            s.report(
+                "protocol-violation",
+                Severity::Warn,
+                None,
+                "init",
+                "the initialize result is incomplete".into(),
+                Some(ev),
+            );
         }
     }
-    ServerInfo { name: field("name"), version: field("version"), protocol }
+    ServerInfo {
+        name: field("name"),
+        version: field("version"),
+        protocol,
+    }
 }
 
 fn list_tools(s: &mut Session) -> Vec<Tool> {
@@ -223,13 +322,33 @@ fn list_tools(s: &mut Session) -> Vec<Tool> {
                     Reply::Timeout => "tools/list got no answer".to_string(),
                     _ => "the server closed the connection on tools/list".to_string(),
                 };
-                let ev = Evidence { argument: None, request, observed };
-                s.report("protocol-violation", Severity::Warn, None, "tools/list", "the server did not list its tools".into(), Some(ev));
+                let ev = Evidence {
+                    argument: None,
+                    request,
+                    observed,
+                };
+                s.report(
+                    "protocol-violation",
+                    Severity::Warn,
+                    None,
+                    "tools/list",
+                    "the server did not list its tools".into(),
+                    Some(ev),
+                );
                 break;
             }
         };
-        tools.extend(r.get("tools").and_then(Value::as_array).into_iter().flatten().filter_map(Tool::from_listing));
-        cursor = r.get("nextCursor").and_then(Value::as_str).map(str::to_string);
+        tools.extend(
+            r.get("tools")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Tool::from_listing),
+        );
+        cursor = r
+            .get("nextCursor")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         if cursor.is_none() {
             break;
         }
@@ -239,30 +358,70 @@ fn list_tools(s: &mut Session) -> Vec<Tool> {
 
 /// A destructive tool whose first plain call already destroyed something asked for no confirmation.
 fn confirmation(s: &mut Session, t: &Tool, base: &session::Outcome) {
-    let destroyed: Vec<String> = base.changes.iter().filter(|c| c.verb != "created").map(ToString::to_string).collect();
+    let destroyed: Vec<String> = base
+        .changes
+        .iter()
+        .filter(|c| c.verb != "created")
+        .map(ToString::to_string)
+        .collect();
     if base.ok() && !destroyed.is_empty() {
-        let observed = format!("one call, with no confirmation step: {}", destroyed.join(", "));
-        let ev = Evidence { argument: None, request: base.request.clone(), observed };
-        let msg = format!("`{}` destroys data on the first call without asking for confirmation", t.name);
-        s.report("missing-confirmation", Severity::Warn, Some(&t.name), "confirm", msg, Some(ev));
+        let observed = format!(
+            "one call, with no confirmation step: {}",
+            destroyed.join(", ")
+        );
+        let ev = Evidence {
+            argument: None,
+            request: base.request.clone(),
+            observed,
+        };
+        let msg = format!(
+            "`{}` destroys data on the first call without asking for confirmation",
+            t.name
+        );
+        s.report(
+            "missing-confirmation",
+            Severity::Warn,
+            Some(&t.name),
+            "confirm",
+            msg,
+            Some(ev),
+        );
     }
 }
 
 /// Attacks one tool; returns its status and, when its baseline worked, the tool.
 fn attack_tool(s: &mut Session, mut t: Tool) -> (ToolStatus, Option<Tool>) {
-    let mut status = ToolStatus { name: t.name.clone(), attacked: false, reason: None, derived: None, baseline: None };
+    let mut status = ToolStatus {
+        name: t.name.clone(),
+        attacked: false,
+        reason: None,
+        derived: None,
+        baseline: None,
+    };
     if t.looks_destructive() && !s.limits.destructive {
-        status.reason = Some("it declares or looks destructive (pass --destructive to attack it)".into());
+        status.reason =
+            Some("it declares or looks destructive (pass --destructive to attack it)".into());
         return (status, None);
     }
     if t.params.is_empty() {
         status.derived = derive::derive(s, &mut t);
     }
-    let Some(base) = s.call(&t, &t.name.clone(), Value::Object(t.baseline()), None, "excessive-privilege", "baseline") else {
+    let Some(base) = s.call(
+        &t,
+        &t.name.clone(),
+        Value::Object(t.baseline()),
+        None,
+        "excessive-privilege",
+        "baseline",
+    ) else {
         status.reason = s.stopped.clone();
         return (status, None);
     };
-    status.baseline = Some(if base.ok() { "ok".to_string() } else { observe::clip(base.text.trim(), 160) });
+    status.baseline = Some(if base.ok() {
+        "ok".to_string()
+    } else {
+        observe::clip(base.text.trim(), 160)
+    });
     let calls_before = s.calls;
     if t.looks_destructive() && s.wants("missing-confirmation") {
         confirmation(s, &t, &base);

@@ -41,7 +41,10 @@ pub struct Spec {
 
 impl Spec {
     pub fn display(&self) -> String {
-        std::iter::once(self.program.as_str()).chain(self.args.iter().map(String::as_str)).collect::<Vec<_>>().join(" ")
+        std::iter::once(self.program.as_str())
+            .chain(self.args.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -60,7 +63,9 @@ impl Group {
         }
         cmd.envs(&spec.env);
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let child = cmd.spawn()?;
         let pgid = i32::try_from(child.id()).unwrap_or(i32::MAX);
         if let Ok(mut g) = GROUPS.lock() {

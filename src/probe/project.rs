@@ -27,27 +27,49 @@ pub fn resolve(manifest: Option<&Path>, reporter: &crate::report::Reporter) -> R
     let package = meta
         .root_package()
         .or_else(|| meta.workspace_default_packages().into_iter().next())
-        .context("the workspace has no root package: pass --manifest-path of the server's Cargo.toml")?;
+        .context(
+            "the workspace has no root package: pass --manifest-path of the server's Cargo.toml",
+        )?;
     let bin = package
         .targets
         .iter()
         .find(|t| t.kind.iter().any(|k| k.to_string() == "bin"))
         .with_context(|| format!("package `{}` has no binary to probe", package.name))?;
-    let table = package.metadata.get("mcp-secure").and_then(|m| m.get("probe")).cloned().unwrap_or(Value::Null);
+    let table = package
+        .metadata
+        .get("mcp-secure")
+        .and_then(|m| m.get("probe"))
+        .cloned()
+        .unwrap_or(Value::Null);
     let mut target = Target::default();
     if let Some(args) = table.get("args") {
-        target.args = strings(args).with_context(|| format!("{}: probe.args must be a list of strings", package.manifest_path))?;
+        target.args = strings(args).with_context(|| {
+            format!(
+                "{}: probe.args must be a list of strings",
+                package.manifest_path
+            )
+        })?;
     }
     if let Some(env) = table.get("env").and_then(Value::as_object) {
         for (k, v) in env {
-            let v = v.as_str().with_context(|| format!("{}: probe.env.{k} must be a string", package.manifest_path))?;
+            let v = v.as_str().with_context(|| {
+                format!("{}: probe.env.{k} must be a string", package.manifest_path)
+            })?;
             target.env.insert(k.clone(), v.to_string());
         }
     }
     if let Some(names) = table.get("secret-env") {
-        target.secret_env = strings(names).with_context(|| format!("{}: probe.secret-env must be a list of names", package.manifest_path))?;
+        target.secret_env = strings(names).with_context(|| {
+            format!(
+                "{}: probe.secret-env must be a list of names",
+                package.manifest_path
+            )
+        })?;
     }
-    reporter.status("Building", format!("{} ({})", package.name, package.manifest_path));
+    reporter.status(
+        "Building",
+        format!("{} ({})", package.name, package.manifest_path),
+    );
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .args(["build", "--quiet", "--bin", &bin.name, "--manifest-path"])
@@ -55,13 +77,23 @@ pub fn resolve(manifest: Option<&Path>, reporter: &crate::report::Reporter) -> R
         .status()
         .context("could not run cargo build")?;
     if !status.success() {
-        bail!("cargo build failed for {}: fix the build, or pass `-- CMD` to probe a built server", package.manifest_path);
+        bail!(
+            "cargo build failed for {}: fix the build, or pass `-- CMD` to probe a built server",
+            package.manifest_path
+        );
     }
-    let exe: PathBuf = meta.target_directory.as_std_path().join("debug").join(&bin.name);
+    let exe: PathBuf = meta
+        .target_directory
+        .as_std_path()
+        .join("debug")
+        .join(&bin.name);
     target.program = exe.to_string_lossy().into_owned();
     Ok(target)
 }
 
 fn strings(v: &Value) -> Option<Vec<String>> {
-    v.as_array()?.iter().map(|x| x.as_str().map(str::to_string)).collect()
+    v.as_array()?
+        .iter()
+        .map(|x| x.as_str().map(str::to_string))
+        .collect()
 }

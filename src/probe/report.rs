@@ -69,7 +69,11 @@ pub fn human(reporter: &Reporter, run: &Run) {
             Severity::Warn => ("warning", Style::new().yellow().bold()),
             Severity::Info => ("note", Style::new().cyan().bold()),
         };
-        reporter.err_line(&format!("{}: {}", style.apply_to(format!("{label}[{}]", f.id)), f.message));
+        reporter.err_line(&format!(
+            "{}: {}",
+            style.apply_to(format!("{label}[{}]", f.id)),
+            f.message
+        ));
         let dim = Style::new().blue().bold();
         if let Some(tool) = &f.tool {
             reporter.err_line(&format!("  {} tool: {tool}", dim.apply_to("=")));
@@ -79,21 +83,49 @@ pub fn human(reporter: &Reporter, run: &Run) {
                 reporter.err_line(&format!("  {} argument: {arg}", dim.apply_to("=")));
             }
             if !ev.request.is_null() {
-                reporter.err_line(&format!("  {} request: {}", dim.apply_to("="), crate::probe::observe::clip(&ev.request.to_string(), 600)));
+                reporter.err_line(&format!(
+                    "  {} request: {}",
+                    dim.apply_to("="),
+                    crate::probe::observe::clip(&ev.request.to_string(), 600)
+                ));
             }
-            reporter.err_line(&format!("  {} observed: {}", dim.apply_to("="), ev.observed));
+            reporter.err_line(&format!(
+                "  {} observed: {}",
+                dim.apply_to("="),
+                ev.observed
+            ));
         }
-        reporter.err_line(&format!("  {} help: cargo mcp-secure explain {}", dim.apply_to("="), f.id));
+        reporter.err_line(&format!(
+            "  {} help: cargo mcp-secure explain {}",
+            dim.apply_to("="),
+            f.id
+        ));
         reporter.err_line("");
     }
     for t in run.tools.iter().filter(|t| !t.attacked) {
-        reporter.note(format!("tool `{}` not attacked: {}", t.name, t.reason.as_deref().unwrap_or("unknown reason")));
+        reporter.note(format!(
+            "tool `{}` not attacked: {}",
+            t.name,
+            t.reason.as_deref().unwrap_or("unknown reason")
+        ));
     }
-    for t in run.tools.iter().filter_map(|t| t.derived.as_ref().map(|d| (t, d))) {
+    for t in run
+        .tools
+        .iter()
+        .filter_map(|t| t.derived.as_ref().map(|d| (t, d)))
+    {
         reporter.note(format!("tool `{}`: {}", t.0.name, t.1));
     }
-    for t in run.tools.iter().filter(|t| t.attacked && t.baseline.as_deref().is_some_and(|b| b != "ok")) {
-        reporter.note(format!("tool `{}` refused its baseline call ({}); its attacks may prove little", t.name, t.baseline.as_deref().unwrap_or("")));
+    for t in run
+        .tools
+        .iter()
+        .filter(|t| t.attacked && t.baseline.as_deref().is_some_and(|b| b != "ok"))
+    {
+        reporter.note(format!(
+            "tool `{}` refused its baseline call ({}); its attacks may prove little",
+            t.name,
+            t.baseline.as_deref().unwrap_or("")
+        ));
     }
     if let Some(why) = &run.stopped {
         reporter.warn(format!("the probe stopped early: {why}"));
@@ -101,8 +133,16 @@ pub fn human(reporter: &Reporter, run: &Run) {
     if let Some(ws) = &run.workspace {
         reporter.note(format!("sandbox kept at {ws}"));
     }
-    let fails = run.findings.iter().filter(|f| f.severity == Severity::Fail).count();
-    let warns = run.findings.iter().filter(|f| f.severity == Severity::Warn).count();
+    let fails = run
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Fail)
+        .count();
+    let warns = run
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warn)
+        .count();
     let attacked = run.tools.iter().filter(|t| t.attacked).count();
     reporter.status(
         "Probed",

@@ -9,7 +9,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 /// Variables that look secret to a server; each gets a canary value besides `--secret-env` names.
-const SECRET_LOOKING: &[&str] = &["AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN", "OPENAI_API_KEY", "DATABASE_PASSWORD"];
+const SECRET_LOOKING: &[&str] = &[
+    "AWS_SECRET_ACCESS_KEY",
+    "GITHUB_TOKEN",
+    "OPENAI_API_KEY",
+    "DATABASE_PASSWORD",
+];
 
 pub struct Sandbox {
     dir: Option<tempfile::TempDir>,
@@ -36,20 +41,32 @@ pub struct Sandbox {
 /// Random hex from the operating system.
 pub fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
-    let ok = fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut buf)).is_ok();
+    let ok = fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .is_ok();
     if !ok {
         // Without /dev/urandom, time and pid are unpredictable enough for canaries.
-        let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
         let mixed = seed ^ (u128::from(std::process::id()) << 64);
-        buf.iter_mut().enumerate().for_each(|(i, b)| *b = (mixed >> ((i % 16) * 8)) as u8);
+        buf.iter_mut()
+            .enumerate()
+            .for_each(|(i, b)| *b = (mixed >> ((i % 16) * 8)) as u8);
     }
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Sandbox {
     pub fn create(secret_env: &[String], seed: Option<&Path>) -> Result<Self> {
-        let dir = tempfile::Builder::new().prefix("mcp-probe-").tempdir().context("could not create the sandbox folder: check TMPDIR")?;
-        let workspace = dir.path().canonicalize().context("could not resolve the sandbox folder")?;
+        let dir = tempfile::Builder::new()
+            .prefix("mcp-probe-")
+            .tempdir()
+            .context("could not create the sandbox folder: check TMPDIR")?;
+        let workspace = dir
+            .path()
+            .canonicalize()
+            .context("could not resolve the sandbox folder")?;
         let allowed = workspace.join("allowed");
         let evil = workspace.join("allowed_evil");
         let outside = workspace.join("outside");
@@ -58,9 +75,15 @@ impl Sandbox {
         let canary_file = format!("canary-{}.txt", random_hex(4));
         let evil_file = format!("sibling-{}.txt", random_hex(4));
         let unlisted_file = format!("unlisted-{}.txt", random_hex(4));
-        let file_tokens: Vec<String> = (0..4).map(|_| format!("MCPCANARYFILE{}", random_hex(12))).collect();
+        let file_tokens: Vec<String> = (0..4)
+            .map(|_| format!("MCPCANARYFILE{}", random_hex(12)))
+            .collect();
         let mut secrets = BTreeMap::new();
-        for name in secret_env.iter().map(String::as_str).chain(SECRET_LOOKING.iter().copied()) {
+        for name in secret_env
+            .iter()
+            .map(String::as_str)
+            .chain(SECRET_LOOKING.iter().copied())
+        {
             secrets.insert(name.to_string(), format!("mcpcanary{}", random_hex(12)));
         }
         let sandbox = Self {
@@ -80,7 +103,8 @@ impl Sandbox {
         };
         sandbox.populate()?;
         if let Some(seed) = seed {
-            copy_tree(seed, &sandbox.allowed).with_context(|| format!("could not copy the seed folder {}", seed.display()))?;
+            copy_tree(seed, &sandbox.allowed)
+                .with_context(|| format!("could not copy the seed folder {}", seed.display()))?;
         }
         Ok(sandbox)
     }
@@ -89,20 +113,45 @@ impl Sandbox {
     /// next tools are attacked against a whole sandbox.
     pub fn populate(&self) -> Result<()> {
         let (allowed, outside) = (&self.allowed, &self.outside);
-        for d in [allowed, &self.evil, outside, &self.home, &allowed.join("docs/notes"), &outside.join("private")] {
+        for d in [
+            allowed,
+            &self.evil,
+            outside,
+            &self.home,
+            &allowed.join("docs/notes"),
+            &outside.join("private"),
+        ] {
             fs::create_dir_all(d).with_context(|| format!("could not create {}", d.display()))?;
         }
         let tokens = &self.file_tokens;
         let files: Vec<(PathBuf, String)> = vec![
-            (allowed.join("README.md"), "# Sample project\n\nA file the server may read.\n".into()),
+            (
+                allowed.join("README.md"),
+                "# Sample project\n\nA file the server may read.\n".into(),
+            ),
             (allowed.join("notes.txt"), "shopping: milk, eggs\n".into()),
-            (allowed.join("docs/guide.md"), "# Guide\n\nNested file.\n".into()),
-            (allowed.join("docs/notes/todo.txt"), "- write tests\n".into()),
+            (
+                allowed.join("docs/guide.md"),
+                "# Guide\n\nNested file.\n".into(),
+            ),
+            (
+                allowed.join("docs/notes/todo.txt"),
+                "- write tests\n".into(),
+            ),
             (outside.join(&self.canary_file), format!("{}\n", tokens[0])),
-            (outside.join(&self.unlisted_file), format!("{}\n", tokens[0])),
-            (outside.join("private/id_ed25519"), format!("-----BEGIN KEY-----\n{}\n", tokens[1])),
+            (
+                outside.join(&self.unlisted_file),
+                format!("{}\n", tokens[0]),
+            ),
+            (
+                outside.join("private/id_ed25519"),
+                format!("-----BEGIN KEY-----\n{}\n", tokens[1]),
+            ),
             (self.evil.join(&self.evil_file), format!("{}\n", tokens[2])),
-            (self.workspace.join(".env"), format!("SECRET={}\n", tokens[3])),
+            (
+                self.workspace.join(".env"),
+                format!("SECRET={}\n", tokens[3]),
+            ),
         ];
         for (path, text) in &files {
             fs::write(path, text).with_context(|| format!("could not write {}", path.display()))?;
@@ -110,14 +159,18 @@ impl Sandbox {
         let links = [
             ("link_file", outside.join(&self.canary_file)),
             ("link_dir", outside.clone()),
-            ("link_dangling", outside.join(format!("dangling-{}.txt", self.tag))),
+            (
+                "link_dangling",
+                outside.join(format!("dangling-{}.txt", self.tag)),
+            ),
         ];
         for (name, target) in links {
             let link = allowed.join(name);
             if fs::symlink_metadata(&link).is_ok() {
                 continue;
             }
-            std::os::unix::fs::symlink(&target, &link).with_context(|| format!("could not create the link {name}"))?;
+            std::os::unix::fs::symlink(&target, &link)
+                .with_context(|| format!("could not create the link {name}"))?;
         }
         Ok(())
     }

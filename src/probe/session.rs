@@ -46,7 +46,18 @@ impl Outcome {
 
 pub fn rate_limited(text: &str) -> bool {
     let t = text.to_ascii_lowercase();
-    ["rate limit", "rate-limit", "ratelimit", "too many requests", "too many calls", "slow down", "quota", "throttl"].iter().any(|w| t.contains(w))
+    [
+        "rate limit",
+        "rate-limit",
+        "ratelimit",
+        "too many requests",
+        "too many calls",
+        "slow down",
+        "quota",
+        "throttl",
+    ]
+    .iter()
+    .any(|w| t.contains(w))
 }
 
 pub struct Session<'a> {
@@ -114,8 +125,19 @@ impl<'a> Session<'a> {
     }
 
     /// Records a finding once per key.
-    pub fn report(&mut self, id: &str, severity: Severity, tool: Option<&str>, key: &str, message: String, evidence: Option<Evidence>) {
-        if !self.seen.insert(format!("{id}\u{0}{}\u{0}{key}", tool.unwrap_or(""))) {
+    pub fn report(
+        &mut self,
+        id: &str,
+        severity: Severity,
+        tool: Option<&str>,
+        key: &str,
+        message: String,
+        evidence: Option<Evidence>,
+    ) {
+        if !self
+            .seen
+            .insert(format!("{id}\u{0}{}\u{0}{key}", tool.unwrap_or("")))
+        {
             return;
         }
         let evidence = evidence.map(|mut e| {
@@ -164,7 +186,15 @@ impl<'a> Session<'a> {
 
     /// Calls a tool, observes everything, and files the effects under `effect` (the attack's
     /// checklist id). Returns None when the run is out of budget.
-    pub fn call(&mut self, tool: &Tool, name: &str, args: Value, argument: Option<&str>, effect: &str, technique: &str) -> Option<Outcome> {
+    pub fn call(
+        &mut self,
+        tool: &Tool,
+        name: &str,
+        args: Value,
+        argument: Option<&str>,
+        effect: &str,
+        technique: &str,
+    ) -> Option<Outcome> {
         let mut attempt = 0;
         loop {
             if !self.budget_ok() {
@@ -177,7 +207,10 @@ impl<'a> Session<'a> {
                     return Some(outcome);
                 }
                 attempt += 1;
-                let left = self.limits.deadline.saturating_duration_since(Instant::now());
+                let left = self
+                    .limits
+                    .deadline
+                    .saturating_duration_since(Instant::now());
                 std::thread::sleep(Duration::from_secs(attempt as u64).min(left));
                 continue;
             }
@@ -218,11 +251,29 @@ impl<'a> Session<'a> {
         let after = observe::snapshot(self.sandbox);
         let changes = observe::diff(&self.snap, &after);
         self.snap = after;
-        Some(Outcome { request, reply, text, changes })
+        Some(Outcome {
+            request,
+            reply,
+            text,
+            changes,
+        })
     }
 
-    fn observe(&mut self, tool: &Tool, o: &Outcome, argument: Option<&str>, effect: &str, technique: &str) {
-        let ev = |observed: String| Some(Evidence { argument: argument.map(str::to_string), request: o.request.clone(), observed });
+    fn observe(
+        &mut self,
+        tool: &Tool,
+        o: &Outcome,
+        argument: Option<&str>,
+        effect: &str,
+        technique: &str,
+    ) {
+        let ev = |observed: String| {
+            Some(Evidence {
+                argument: argument.map(str::to_string),
+                request: o.request.clone(),
+                observed,
+            })
+        };
         let tname = Some(tool.name.as_str());
         let req = o.request.to_string();
         match o.reply {
@@ -231,11 +282,28 @@ impl<'a> Session<'a> {
             Reply::Timeout | Reply::Closed => {
                 let client = self.client.as_mut();
                 let (what, key) = match (&o.reply, client) {
-                    (Reply::Timeout, _) => (format!("no response within {:?}; the server was killed and restarted", self.limits.timeout), "hang"),
+                    (Reply::Timeout, _) => (
+                        format!(
+                            "no response within {:?}; the server was killed and restarted",
+                            self.limits.timeout
+                        ),
+                        "hang",
+                    ),
                     (_, Some(c)) => {
-                        let status = c.exit_status(Duration::from_millis(500)).map_or("closed its output".to_string(), |s| format!("exited ({s})"));
-                        let tail = c.stderr_tail().into_iter().rev().take(3).collect::<Vec<_>>().join(" | ");
-                        (format!("the server {status} on this input; stderr: {tail}"), "crash")
+                        let status = c
+                            .exit_status(Duration::from_millis(500))
+                            .map_or("closed its output".to_string(), |s| format!("exited ({s})"));
+                        let tail = c
+                            .stderr_tail()
+                            .into_iter()
+                            .rev()
+                            .take(3)
+                            .collect::<Vec<_>>()
+                            .join(" | ");
+                        (
+                            format!("the server {status} on this input; stderr: {tail}"),
+                            "crash",
+                        )
                     }
                     _ => ("the server went away".to_string(), "crash"),
                 };
@@ -243,7 +311,15 @@ impl<'a> Session<'a> {
                     self.last_stderr = c.stderr_tail();
                     c.kill();
                 }
-                let msg = format!("`{}` {} ({technique})", tool.name, if key == "hang" { "hung" } else { "crashed the server" });
+                let msg = format!(
+                    "`{}` {} ({technique})",
+                    tool.name,
+                    if key == "hang" {
+                        "hung"
+                    } else {
+                        "crashed the server"
+                    }
+                );
                 self.report("crash-or-hang", Severity::Fail, tname, key, msg, ev(what));
             }
             _ => {}
@@ -251,27 +327,82 @@ impl<'a> Session<'a> {
         let leaks = observe::leaks(self.sandbox, &o.text);
         if let Some(first) = leaks.first() {
             let msg = format!("`{}` read outside {{allowed}} ({technique})", tool.name);
-            self.report(effect, Severity::Fail, tname, &format!("read {technique} {}", argument.unwrap_or("")), msg, ev(first.clone()));
+            self.report(
+                effect,
+                Severity::Fail,
+                tname,
+                &format!("read {technique} {}", argument.unwrap_or("")),
+                msg,
+                ev(first.clone()),
+            );
         }
         for leak in observe::secret_leaks(self.sandbox, &o.text) {
             let msg = format!("`{}` returned a secret from its environment", tool.name);
-            self.report("unsanitised-output", Severity::Fail, tname, &leak, msg, ev(leak.clone()));
+            self.report(
+                "unsanitised-output",
+                Severity::Fail,
+                tname,
+                &leak,
+                msg,
+                ev(leak.clone()),
+            );
         }
-        if let Some((kind, line)) = observe::hygiene(&o.text, self.sandbox).or_else(|| observe::sandbox_path(&o.text, &req, self.sandbox, o.ok())) {
+        if let Some((kind, line)) = observe::hygiene(&o.text, self.sandbox)
+            .or_else(|| observe::sandbox_path(&o.text, &req, self.sandbox, o.ok()))
+        {
             let msg = format!("`{}` returned {kind} to the client", tool.name);
-            self.report("information-disclosure", Severity::Warn, tname, kind, msg, ev(format!("{kind}: {line}")));
+            self.report(
+                "information-disclosure",
+                Severity::Warn,
+                tname,
+                kind,
+                msg,
+                ev(format!("{kind}: {line}")),
+            );
         }
         let outside = observe::outside_allowed(&o.changes);
         if !outside.is_empty() {
-            let list = outside.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
-            let msg = format!("`{}` changed files outside {{allowed}} ({technique})", tool.name);
-            self.report(effect, Severity::Fail, tname, &format!("write {technique} {}", argument.unwrap_or("")), msg, ev(list));
+            let list = outside
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let msg = format!(
+                "`{}` changed files outside {{allowed}} ({technique})",
+                tool.name
+            );
+            self.report(
+                effect,
+                Severity::Fail,
+                tname,
+                &format!("write {technique} {}", argument.unwrap_or("")),
+                msg,
+                ev(list),
+            );
         }
-        let writes: Vec<&Change> = o.changes.iter().filter(|c| !observe::incidental(c)).collect();
+        let writes: Vec<&Change> = o
+            .changes
+            .iter()
+            .filter(|c| !observe::incidental(c))
+            .collect();
         if tool.read_only && !writes.is_empty() && tool.name == o.request["params"]["name"] {
-            let list = writes.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
-            let msg = format!("`{}` claims readOnlyHint but changed the workspace", tool.name);
-            self.report("misleading-annotation", Severity::Fail, tname, "read-only", msg, ev(list));
+            let list = writes
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let msg = format!(
+                "`{}` claims readOnlyHint but changed the workspace",
+                tool.name
+            );
+            self.report(
+                "misleading-annotation",
+                Severity::Fail,
+                tname,
+                "read-only",
+                msg,
+                ev(list),
+            );
         }
         self.check_pollution(Some(&o.request));
     }
@@ -284,20 +415,46 @@ impl<'a> Session<'a> {
 
     /// Files stdout-pollution and protocol-violation findings for what the client saw since the last look.
     pub fn check_pollution(&mut self, request: Option<&Value>) {
-        let Some(client) = self.client.as_mut() else { return };
+        let Some(client) = self.client.as_mut() else {
+            return;
+        };
         let violations = std::mem::take(&mut client.violations);
         for v in violations {
-            let evidence = Evidence { argument: None, request: request.cloned().unwrap_or(Value::Null), observed: v };
-            self.report("protocol-violation", Severity::Warn, None, "jsonrpc", "the server broke JSON-RPC framing".into(), Some(evidence));
+            let evidence = Evidence {
+                argument: None,
+                request: request.cloned().unwrap_or(Value::Null),
+                observed: v,
+            };
+            self.report(
+                "protocol-violation",
+                Severity::Warn,
+                None,
+                "jsonrpc",
+                "the server broke JSON-RPC framing".into(),
+                Some(evidence),
+            );
         }
-        let Some(client) = self.client.as_ref() else { return };
+        let Some(client) = self.client.as_ref() else {
+            return;
+        };
         if client.pollution.len() <= self.pollution_seen {
             return;
         }
         let (line, method) = client.pollution[self.pollution_seen].clone();
         self.pollution_seen = client.pollution.len();
-        let evidence = Evidence { argument: None, request: request.cloned().unwrap_or(Value::Null), observed: format!("stdout line during `{method}`: {line}") };
-        self.report("stdout-pollution", Severity::Fail, None, "stdout", "the server wrote non-JSON-RPC text to stdout".into(), Some(evidence));
+        let evidence = Evidence {
+            argument: None,
+            request: request.cloned().unwrap_or(Value::Null),
+            observed: format!("stdout line during `{method}`: {line}"),
+        };
+        self.report(
+            "stdout-pollution",
+            Severity::Fail,
+            None,
+            "stdout",
+            "the server wrote non-JSON-RPC text to stdout".into(),
+            Some(evidence),
+        );
     }
 
     /// A malformed JSON line must not bring the server down: it is followed by a ping.
@@ -315,8 +472,19 @@ impl<'a> Session<'a> {
                 Reply::Closed => "the server exited after one malformed JSON line",
                 _ => "the server stopped answering (even ping) after one malformed JSON line",
             };
-            let ev = Evidence { argument: None, request: Value::String(LINE.into()), observed: observed.into() };
-            self.report("crash-or-hang", Severity::Fail, None, "malformed", "malformed JSON breaks the server".into(), Some(ev));
+            let ev = Evidence {
+                argument: None,
+                request: Value::String(LINE.into()),
+                observed: observed.into(),
+            };
+            self.report(
+                "crash-or-hang",
+                Severity::Fail,
+                None,
+                "malformed",
+                "malformed JSON breaks the server".into(),
+                Some(ev),
+            );
             if let Some(mut c) = self.client.take() {
                 c.kill();
             }

@@ -38,16 +38,35 @@ pub struct Tool {
     pub raw: Value,
 }
 
-const DESTRUCTIVE_WORDS: &[&str] =
-    &["delete", "remove", "drop", "destroy", "erase", "wipe", "purge", "truncate", "kill", "overwrite", "unlink", "rmdir"];
+const DESTRUCTIVE_WORDS: &[&str] = &[
+    "delete",
+    "remove",
+    "drop",
+    "destroy",
+    "erase",
+    "wipe",
+    "purge",
+    "truncate",
+    "kill",
+    "overwrite",
+    "unlink",
+    "rmdir",
+];
 
 impl Tool {
     pub fn from_listing(raw: &Value) -> Option<Self> {
         let name = raw.get("name")?.as_str()?.to_string();
-        let description = raw.get("description").and_then(Value::as_str).unwrap_or("").to_string();
+        let description = raw
+            .get("description")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         let schema = raw.get("inputSchema").cloned().unwrap_or(Value::Null);
-        let required: Vec<&str> =
-            schema.get("required").and_then(Value::as_array).map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let required: Vec<&str> = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
         let mut params = Vec::new();
         if let Some(props) = schema.get("properties").and_then(Value::as_object) {
             for (pname, p) in props {
@@ -55,10 +74,19 @@ impl Tool {
                     name: pname.clone(),
                     kind: kind_of(p),
                     required: required.contains(&pname.as_str()),
-                    choices: p.get("enum").and_then(Value::as_array).cloned().unwrap_or_default(),
+                    choices: p
+                        .get("enum")
+                        .and_then(Value::as_array)
+                        .cloned()
+                        .unwrap_or_default(),
                     max_length: p.get("maxLength").and_then(Value::as_u64),
-                    string_list: kind_of(p) == Kind::Array && p.get("items").is_some_and(|i| kind_of(i) == Kind::String),
-                    default: p.get("default").filter(|d| !d.is_null()).cloned().or_else(|| number_in_range(p)),
+                    string_list: kind_of(p) == Kind::Array
+                        && p.get("items").is_some_and(|i| kind_of(i) == Kind::String),
+                    default: p
+                        .get("default")
+                        .filter(|d| !d.is_null())
+                        .cloned()
+                        .or_else(|| number_in_range(p)),
                 });
             }
         }
@@ -86,19 +114,36 @@ impl Tool {
     /// The first destructive-sounding word in the name or the first sentence of the description.
     pub fn destructive_words(&self) -> Option<&'static str> {
         let name = self.name.to_ascii_lowercase();
-        let first = self.description.split(['.', '\n']).next().unwrap_or("").to_ascii_lowercase();
-        DESTRUCTIVE_WORDS.iter().copied().find(|w| words(&name).any(|x| x == *w) || words(&first).any(|x| x.starts_with(w)))
+        let first = self
+            .description
+            .split(['.', '\n'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        DESTRUCTIVE_WORDS
+            .iter()
+            .copied()
+            .find(|w| words(&name).any(|x| x == *w) || words(&first).any(|x| x.starts_with(w)))
     }
 
     pub fn strings(&self) -> impl Iterator<Item = &Param> {
-        self.params.iter().filter(|p| (p.kind == Kind::String || p.string_list) && p.choices.is_empty())
+        self.params
+            .iter()
+            .filter(|p| (p.kind == Kind::String || p.string_list) && p.choices.is_empty())
     }
 
     /// The baseline with one string argument replaced (wrapped in a list for list parameters).
     pub fn with_str(&self, name: &str, value: impl Into<String>) -> Value {
         let value = Value::String(value.into());
         let list = self.params.iter().any(|p| p.name == name && p.string_list);
-        self.with(name, if list { Value::Array(vec![value]) } else { value })
+        self.with(
+            name,
+            if list {
+                Value::Array(vec![value])
+            } else {
+                value
+            },
+        )
     }
 
     /// Schema-valid arguments that should succeed inside the sandbox.
@@ -136,7 +181,8 @@ impl Tool {
 }
 
 pub fn words(s: &str) -> impl Iterator<Item = &str> {
-    s.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty())
+    s.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
 }
 
 /// 1 when allowed, else the bound that excludes it.
@@ -152,7 +198,12 @@ fn number_in_range(p: &Value) -> Option<Value> {
 
 fn kind_of(p: &Value) -> Kind {
     let t = match p.get("type") {
-        Some(Value::Array(types)) => types.iter().filter_map(Value::as_str).find(|t| *t != "null").unwrap_or("string").to_string(),
+        Some(Value::Array(types)) => types
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|t| *t != "null")
+            .unwrap_or("string")
+            .to_string(),
         Some(Value::String(t)) => t.clone(),
         _ => "string".to_string(),
     };
@@ -179,10 +230,14 @@ pub enum Role {
 pub fn role(p: &Param, tool: &Tool) -> Role {
     let n = p.name.to_ascii_lowercase();
     let has = |list: &[&str]| list.iter().any(|w| n.contains(w));
-    if has(&["path", "file", "dir", "folder", "dest", "source", "src", "location", "repo"]) {
+    if has(&[
+        "path", "file", "dir", "folder", "dest", "source", "src", "location", "repo",
+    ]) {
         return Role::Path;
     }
-    if has(&["sql", "query", "statement"]) && (tool.text().contains("sql") || tool.text().contains("database") || n.contains("sql")) {
+    if has(&["sql", "query", "statement"])
+        && (tool.text().contains("sql") || tool.text().contains("database") || n.contains("sql"))
+    {
         return Role::Sql;
     }
     if has(&["cmd", "command", "shell", "script", "program", "exec"]) {
@@ -201,19 +256,35 @@ fn named_in_description(tool: &Tool) -> Option<String> {
         .split('`')
         .skip(1)
         .step_by(2)
-        .find(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .find(|w| {
+            !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
         .map(str::to_string)
 }
 
 fn destination(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    n.contains("dest") || n.contains("target") || n.starts_with("new") || n == "to" || n.starts_with("to_")
+    n.contains("dest")
+        || n.contains("target")
+        || n.starts_with("new")
+        || n == "to"
+        || n.starts_with("to_")
 }
 
 /// The path names a folder: the parameter or the tool says so.
 fn folderish(p: &Param, tool: &Tool) -> bool {
-    let t = format!("{} {}", p.name.to_ascii_lowercase(), tool.name.to_ascii_lowercase());
-    ["dir", "folder", "list", "tree", "search", "find", "repo", "root", "cwd"].iter().any(|w| t.contains(w))
+    let t = format!(
+        "{} {}",
+        p.name.to_ascii_lowercase(),
+        tool.name.to_ascii_lowercase()
+    );
+    [
+        "dir", "folder", "list", "tree", "search", "find", "repo", "root", "cwd",
+    ]
+    .iter()
+    .any(|w| t.contains(w))
 }
 
 /// The tool makes something new, so an existing name would be refused.
@@ -232,12 +303,26 @@ fn sample(p: &Param, tool: &Tool) -> Value {
     match p.kind {
         Kind::Integer | Kind::Number => json!(1),
         Kind::Boolean => json!(false),
-        Kind::Array if p.string_list => json!([sample(&Param { kind: Kind::String, string_list: false, ..p.clone() }, tool)]),
+        Kind::Array if p.string_list => json!([sample(
+            &Param {
+                kind: Kind::String,
+                string_list: false,
+                ..p.clone()
+            },
+            tool
+        )]),
         Kind::Array => json!([]),
         Kind::Object => json!({}),
         Kind::String => {
             let s = match role(p, tool) {
-                Role::Path if creates(tool) => format!("probe-new-{}", if folderish(p, tool) { "folder" } else { "file.txt" }),
+                Role::Path if creates(tool) => format!(
+                    "probe-new-{}",
+                    if folderish(p, tool) {
+                        "folder"
+                    } else {
+                        "file.txt"
+                    }
+                ),
                 Role::Path if folderish(p, tool) => ".".to_string(),
                 Role::Path => "notes.txt".to_string(),
                 Role::Sql => "SELECT 1".to_string(),

@@ -117,7 +117,10 @@ impl Template {
                         Err(_) => n.to_string(),
                     })
                     .collect();
-                format!("no built-in template `{name}`: choose one of {}", choices.join(", "))
+                format!(
+                    "no built-in template `{name}`: choose one of {}",
+                    choices.join(", ")
+                )
             })?;
         let text = dir
             .get_file(dir.path().join(MANIFEST))

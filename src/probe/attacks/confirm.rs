@@ -10,7 +10,9 @@ use crate::probe::tool::{Kind, Tool};
 
 fn is_code_name(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    ["confirm", "token", "code", "nonce"].iter().any(|w| n.contains(w))
+    ["confirm", "token", "code", "nonce"]
+        .iter()
+        .any(|w| n.contains(w))
 }
 
 /// The first string value under a code-like key anywhere in the result text's JSON.
@@ -40,22 +42,58 @@ pub fn run(s: &mut Session, tool: &Tool, base: &Outcome) {
     if !s.wants("missing-confirmation") || !base.ok() {
         return;
     }
-    let Some(code_param) = tool.params.iter().find(|p| is_code_name(&p.name) && p.kind == Kind::String) else { return };
+    let Some(code_param) = tool
+        .params
+        .iter()
+        .find(|p| is_code_name(&p.name) && p.kind == Kind::String)
+    else {
+        return;
+    };
     let parsed: Value = serde_json::from_str(base.text.trim()).unwrap_or(Value::Null);
-    let Some(code) = find_code(&parsed) else { return };
+    let Some(code) = find_code(&parsed) else {
+        return;
+    };
     let mut args = tool.baseline();
-    let Some((target, other)) = args.iter().filter(|(k, _)| *k != &code_param.name).find_map(|(k, v)| other_value(v).map(|o| (k.clone(), o))) else {
+    let Some((target, other)) = args
+        .iter()
+        .filter(|(k, _)| *k != &code_param.name)
+        .find_map(|(k, v)| other_value(v).map(|o| (k.clone(), o)))
+    else {
         return;
     };
     args.insert(target.clone(), other);
     args.insert(code_param.name.clone(), json!(code));
-    let Some(o) = s.call(tool, &tool.name, Value::Object(args), Some(&target), "missing-confirmation", "confirmation for other arguments") else {
+    let Some(o) = s.call(
+        tool,
+        &tool.name,
+        Value::Object(args),
+        Some(&target),
+        "missing-confirmation",
+        "confirmation for other arguments",
+    ) else {
         return;
     };
     if o.ok() {
-        let observed = format!("a code issued for the baseline arguments was accepted for another `{target}`: {}", crate::probe::observe::clip(o.text.trim(), 160));
-        let msg = format!("`{}` accepts a confirmation code for arguments it was not issued for", tool.name);
-        let ev = Evidence { argument: Some(target), request: o.request, observed };
-        s.report("missing-confirmation", Severity::Fail, Some(&tool.name), "unbound", msg, Some(ev));
+        let observed = format!(
+            "a code issued for the baseline arguments was accepted for another `{target}`: {}",
+            crate::probe::observe::clip(o.text.trim(), 160)
+        );
+        let msg = format!(
+            "`{}` accepts a confirmation code for arguments it was not issued for",
+            tool.name
+        );
+        let ev = Evidence {
+            argument: Some(target),
+            request: o.request,
+            observed,
+        };
+        s.report(
+            "missing-confirmation",
+            Severity::Fail,
+            Some(&tool.name),
+            "unbound",
+            msg,
+            Some(ev),
+        );
     }
 }

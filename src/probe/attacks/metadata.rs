@@ -10,12 +10,30 @@ use crate::probe::tool::{Tool, words};
 
 /// Phrases that address the model rather than describe the tool.
 const INSTRUCTIONS: &[&str] = &[
-    "<important>", "ignore previous", "ignore all previous", "ignore the above", "do not tell", "don't tell", "do not mention",
-    "don't mention", "without telling", "before using this tool", "you must first", "system prompt", "id_rsa", "~/.ssh",
-    "<!--", "secret instruction", "do not reveal", "the user must not",
+    "<important>",
+    "ignore previous",
+    "ignore all previous",
+    "ignore the above",
+    "do not tell",
+    "don't tell",
+    "do not mention",
+    "don't mention",
+    "without telling",
+    "before using this tool",
+    "you must first",
+    "system prompt",
+    "id_rsa",
+    "~/.ssh",
+    "<!--",
+    "secret instruction",
+    "do not reveal",
+    "the user must not",
 ];
 /// Verbs that change state; `run` and `execute` are left out because `run_query` may be honest.
-const WRITE_WORDS: &[&str] = &["write", "delete", "remove", "create", "update", "insert", "drop", "set", "move", "rename", "append"];
+const WRITE_WORDS: &[&str] = &[
+    "write", "delete", "remove", "create", "update", "insert", "drop", "set", "move", "rename",
+    "append",
+];
 
 pub fn invisible(c: char) -> bool {
     matches!(c as u32, 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0xFEFF | 0x00AD | 0x180E | 0xE0000..=0xE007F)
@@ -28,15 +46,37 @@ fn listing_request(method: &str) -> Value {
 /// Checks one piece of text a model will read; `key` names where it came from.
 fn poisoning(s: &mut Session, tool: Option<&str>, whole: &str, key: &str, method: &str) {
     if let Some(c) = whole.chars().find(|c| invisible(*c)) {
-        let ev = Evidence { argument: None, request: listing_request(method), observed: format!("{key} contains the invisible character U+{:04X}", c as u32) };
-        s.report("tool-poisoning", Severity::Fail, tool, &format!("{key} invisible"), format!("{key} hides invisible Unicode"), Some(ev));
+        let ev = Evidence {
+            argument: None,
+            request: listing_request(method),
+            observed: format!("{key} contains the invisible character U+{:04X}", c as u32),
+        };
+        s.report(
+            "tool-poisoning",
+            Severity::Fail,
+            tool,
+            &format!("{key} invisible"),
+            format!("{key} hides invisible Unicode"),
+            Some(ev),
+        );
     }
     let lower = whole.to_ascii_lowercase();
     if let Some(p) = INSTRUCTIONS.iter().find(|p| lower.contains(*p)) {
         let at = lower.find(p).unwrap_or(0);
         let snippet: String = whole.get(at..).unwrap_or("").chars().take(120).collect();
-        let ev = Evidence { argument: None, request: listing_request(method), observed: format!("{key} says: {snippet}") };
-        s.report("tool-poisoning", Severity::Fail, tool, &format!("{key} instruction"), format!("{key} carries instructions aimed at the model"), Some(ev));
+        let ev = Evidence {
+            argument: None,
+            request: listing_request(method),
+            observed: format!("{key} says: {snippet}"),
+        };
+        s.report(
+            "tool-poisoning",
+            Severity::Fail,
+            tool,
+            &format!("{key} instruction"),
+            format!("{key} carries instructions aimed at the model"),
+            Some(ev),
+        );
     }
 }
 
@@ -46,15 +86,36 @@ pub fn tools(s: &mut Session, tools: &[Tool]) {
         if s.wants("vague-tool-description") {
             let n_words = words(&t.description).count();
             if n_words < 3 {
-                let observed = if t.description.trim().is_empty() { "no description".to_string() } else { format!("description: {:?}", t.description) };
-                let ev = Evidence { argument: None, request: listing_request("tools/list"), observed };
+                let observed = if t.description.trim().is_empty() {
+                    "no description".to_string()
+                } else {
+                    format!("description: {:?}", t.description)
+                };
+                let ev = Evidence {
+                    argument: None,
+                    request: listing_request("tools/list"),
+                    observed,
+                };
                 let msg = format!("`{}` does not say what it does", t.name);
-                s.report("vague-tool-description", Severity::Warn, name, "description", msg, Some(ev));
+                s.report(
+                    "vague-tool-description",
+                    Severity::Warn,
+                    name,
+                    "description",
+                    msg,
+                    Some(ev),
+                );
             }
         }
         if s.wants("tool-poisoning") {
             let decoded = collect_strings(&t.raw);
-            poisoning(s, name, &decoded, &format!("the listing of `{}`", t.name), "tools/list");
+            poisoning(
+                s,
+                name,
+                &decoded,
+                &format!("the listing of `{}`", t.name),
+                "tools/list",
+            );
         }
         if s.wants("misleading-annotation") {
             annotations(s, t);
@@ -64,16 +125,50 @@ pub fn tools(s: &mut Session, tools: &[Tool]) {
 
 fn annotations(s: &mut Session, t: &Tool) {
     let name = Some(t.name.as_str());
-    if let Some(word) = t.destructive_words().filter(|_| t.destructive_hint != Some(true) && !t.read_only) {
-        let ev = Evidence { argument: None, request: listing_request("tools/list"), observed: format!("says `{word}` but annotations: {}", t.raw.get("annotations").unwrap_or(&Value::Null)) };
-        let msg = format!("`{}` sounds destructive but does not declare destructiveHint", t.name);
-        s.report("misleading-annotation", Severity::Warn, name, "destructive", msg, Some(ev));
+    if let Some(word) = t
+        .destructive_words()
+        .filter(|_| t.destructive_hint != Some(true) && !t.read_only)
+    {
+        let ev = Evidence {
+            argument: None,
+            request: listing_request("tools/list"),
+            observed: format!(
+                "says `{word}` but annotations: {}",
+                t.raw.get("annotations").unwrap_or(&Value::Null)
+            ),
+        };
+        let msg = format!(
+            "`{}` sounds destructive but does not declare destructiveHint",
+            t.name
+        );
+        s.report(
+            "misleading-annotation",
+            Severity::Warn,
+            name,
+            "destructive",
+            msg,
+            Some(ev),
+        );
     }
     let first = words(&t.name).next().unwrap_or("").to_ascii_lowercase();
     if t.read_only && (WRITE_WORDS.contains(&first.as_str()) || t.destructive_words().is_some()) {
-        let ev = Evidence { argument: None, request: listing_request("tools/list"), observed: format!("named `{}` yet annotated readOnlyHint: true", t.name) };
-        let msg = format!("`{}` claims to be read-only but its name says it changes things", t.name);
-        s.report("misleading-annotation", Severity::Fail, name, "read-only name", msg, Some(ev));
+        let ev = Evidence {
+            argument: None,
+            request: listing_request("tools/list"),
+            observed: format!("named `{}` yet annotated readOnlyHint: true", t.name),
+        };
+        let msg = format!(
+            "`{}` claims to be read-only but its name says it changes things",
+            t.name
+        );
+        s.report(
+            "misleading-annotation",
+            Severity::Fail,
+            name,
+            "read-only name",
+            msg,
+            Some(ev),
+        );
     }
 }
 
@@ -82,7 +177,10 @@ pub fn collect_strings(v: &Value) -> String {
     match v {
         Value::String(s) => format!("{s}\n"),
         Value::Array(a) => a.iter().map(collect_strings).collect(),
-        Value::Object(o) => o.iter().map(|(k, v)| format!("{k}\n{}", collect_strings(v))).collect(),
+        Value::Object(o) => o
+            .iter()
+            .map(|(k, v)| format!("{k}\n{}", collect_strings(v)))
+            .collect(),
         _ => String::new(),
     }
 }
@@ -92,14 +190,27 @@ pub fn others(s: &mut Session, capabilities: &Value) {
     if !s.wants("tool-poisoning") {
         return;
     }
-    for (cap, method, field) in [("prompts", "prompts/list", "prompts"), ("resources", "resources/list", "resources")] {
+    for (cap, method, field) in [
+        ("prompts", "prompts/list", "prompts"),
+        ("resources", "resources/list", "resources"),
+    ] {
         if capabilities.get(cap).is_none() {
             continue;
         }
         if let crate::probe::client::Reply::Result(r) = s.request(method, json!({})) {
             for item in r.get(field).and_then(Value::as_array).into_iter().flatten() {
-                let label = item.get("name").and_then(Value::as_str).unwrap_or("?").to_string();
-                poisoning(s, None, &collect_strings(item), &format!("the {cap} entry `{label}`"), method);
+                let label = item
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
+                    .to_string();
+                poisoning(
+                    s,
+                    None,
+                    &collect_strings(item),
+                    &format!("the {cap} entry `{label}`"),
+                    method,
+                );
             }
         }
     }

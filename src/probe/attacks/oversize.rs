@@ -13,19 +13,49 @@ pub fn run(s: &mut Session, tool: &Tool) {
     if !(s.wants("unvalidated-input") || s.wants("crash-or-hang")) {
         return;
     }
-    let params: Vec<(String, Option<u64>)> = tool.strings().map(|p| (p.name.clone(), p.max_length)).collect();
+    let params: Vec<(String, Option<u64>)> = tool
+        .strings()
+        .map(|p| (p.name.clone(), p.max_length))
+        .collect();
     for (name, max) in params {
         let big = "A".repeat(MIB);
-        let Some(o) = s.call(tool, &tool.name, tool.with_str(&name, big), Some(&name), "unvalidated-input", "1 MiB value") else { return };
+        let Some(o) = s.call(
+            tool,
+            &tool.name,
+            tool.with_str(&name, big),
+            Some(&name),
+            "unvalidated-input",
+            "1 MiB value",
+        ) else {
+            return;
+        };
         if o.ok() {
             let request = o.request.clone();
             let observed = match max {
-                Some(m) => format!("a 1 MiB value was accepted although the schema declares maxLength {m}"),
-                None => "a 1 MiB value was accepted and the schema declares no maxLength".to_string(),
+                Some(m) => {
+                    format!("a 1 MiB value was accepted although the schema declares maxLength {m}")
+                }
+                None => {
+                    "a 1 MiB value was accepted and the schema declares no maxLength".to_string()
+                }
             };
-            let ev = Evidence { argument: Some(name.clone()), request, observed };
-            let msg = format!("`{}` accepts a 1 MiB `{name}` with no length limit", tool.name);
-            s.report("unvalidated-input", Severity::Warn, Some(&tool.name), &format!("size {name}"), msg, Some(ev));
+            let ev = Evidence {
+                argument: Some(name.clone()),
+                request,
+                observed,
+            };
+            let msg = format!(
+                "`{}` accepts a 1 MiB `{name}` with no length limit",
+                tool.name
+            );
+            s.report(
+                "unvalidated-input",
+                Severity::Warn,
+                Some(&tool.name),
+                &format!("size {name}"),
+                msg,
+                Some(ev),
+            );
         }
     }
     if tool.params.is_empty() {
@@ -41,5 +71,12 @@ pub fn run(s: &mut Session, tool: &Tool) {
         };
         confused.insert(p.name.clone(), v);
     }
-    s.call(tool, &tool.name, Value::Object(confused), None, "unvalidated-input", "type-confused arguments");
+    s.call(
+        tool,
+        &tool.name,
+        Value::Object(confused),
+        None,
+        "unvalidated-input",
+        "type-confused arguments",
+    );
 }

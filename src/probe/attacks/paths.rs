@@ -2,25 +2,40 @@
 //! symbolic link, and encoded forms. Reads are seen as canary contents in the response,
 //! writes as changes outside `{allowed}`.
 
-
 use crate::probe::session::Session;
 use crate::probe::tool::{Role, Tool, role};
 
 /// (technique, value) pairs for one path parameter.
 pub fn payloads(s: &Session) -> Vec<(&'static str, String)> {
     let sb = s.sandbox;
-    let ws = sb.workspace.to_string_lossy().trim_start_matches('/').to_string();
+    let ws = sb
+        .workspace
+        .to_string_lossy()
+        .trim_start_matches('/')
+        .to_string();
     let outside = sb.outside.to_string_lossy().to_string();
     let canary = &sb.canary_file;
     vec![
         ("../ climb", format!("../outside/{canary}")),
-        ("deep ../ climb", format!("{}{ws}/outside/{canary}", "../".repeat(12))),
+        (
+            "deep ../ climb",
+            format!("{}{ws}/outside/{canary}", "../".repeat(12)),
+        ),
         ("absolute path outside", format!("{outside}/{canary}")),
-        ("prefix-sharing sibling", format!("../allowed_evil/{}", sb.evil_file)),
-        ("absolute prefix-sharing sibling", format!("{}/{}", sb.evil.display(), sb.evil_file)),
+        (
+            "prefix-sharing sibling",
+            format!("../allowed_evil/{}", sb.evil_file),
+        ),
+        (
+            "absolute prefix-sharing sibling",
+            format!("{}/{}", sb.evil.display(), sb.evil_file),
+        ),
         ("symlink to a file outside", "link_file".to_string()),
         ("symlink to a folder outside", format!("link_dir/{canary}")),
-        ("dangling symlink pointing outside", "link_dangling".to_string()),
+        (
+            "dangling symlink pointing outside",
+            "link_dangling".to_string(),
+        ),
         ("URL-encoded ../", format!("..%2foutside%2f{canary}")),
         ("../ filter bypass", format!("....//outside/{canary}")),
         ("../ to the workspace root", "../.env".to_string()),
@@ -34,11 +49,24 @@ pub fn run(s: &mut Session, tool: &Tool) {
     if !s.wants("path-traversal") {
         return;
     }
-    let params: Vec<String> = tool.strings().filter(|p| role(p, tool) == Role::Path).map(|p| p.name.clone()).collect();
+    let params: Vec<String> = tool
+        .strings()
+        .filter(|p| role(p, tool) == Role::Path)
+        .map(|p| p.name.clone())
+        .collect();
     for name in params {
         for (technique, value) in payloads(s) {
             let args = tool.with_str(&name, value);
-            if s.call(tool, &tool.name, args, Some(&name), "path-traversal", technique).is_none() {
+            if s.call(
+                tool,
+                &tool.name,
+                args,
+                Some(&name),
+                "path-traversal",
+                technique,
+            )
+            .is_none()
+            {
                 return;
             }
         }
