@@ -107,10 +107,7 @@ pub fn load(opts: &Options<'_>) -> Result<Project> {
         data.par_iter().map(|p| read_text(p, &root)).collect();
     for (path, read) in rust.iter().zip(read_rust) {
         match read {
-            Ok(text) => {
-                let package = owner(&selected, path);
-                ctx.add_source(relative(path, &root), text, &package);
-            }
+            Ok(text) => ctx.add_source(relative(path, &root), text),
             Err(note) => ctx.notes.push(note),
         }
     }
@@ -454,21 +451,6 @@ fn read_text(path: &Path, root: &Path) -> Result<String, Note> {
             e.utf8_error().valid_up_to()
         ))
     })
-}
-
-/// The package whose folder holds `path` most closely.
-fn owner(packages: &[&cargo_metadata::Package], path: &Path) -> String {
-    packages
-        .iter()
-        .filter_map(|p| {
-            p.manifest_path
-                .parent()
-                .filter(|d| path.starts_with(d.as_std_path()))
-                .map(|d| (d.as_str().len(), p))
-        })
-        .max_by_key(|(len, _)| *len)
-        .map(|(_, p)| p.name.to_string())
-        .unwrap_or_default()
 }
 
 pub fn relative(path: &Path, root: &Path) -> PathBuf {

@@ -39,8 +39,6 @@ pub struct SourceFile {
     pub path: PathBuf,
     pub text: String,
     pub ast: syn::File,
-    /// The package it belongs to.
-    pub package: String,
 }
 
 #[derive(Debug, Clone)]
@@ -58,6 +56,7 @@ pub struct Note {
 impl Context {
     /// Builds a context from in-memory files; used by the loader and by rule unit tests.
     /// `.rs` files are parsed with syn; unparsable ones become notes.
+    #[cfg(test)]
     pub fn from_files(root: &Path, package: Package, files: Vec<(PathBuf, String)>) -> Self {
         let mut ctx = Context {
             root: root.to_path_buf(),
@@ -66,7 +65,7 @@ impl Context {
         };
         for (path, text) in files {
             if path.extension().is_some_and(|e| e == "rs") {
-                ctx.add_source(path, text, &package.name);
+                ctx.add_source(path, text);
             } else {
                 ctx.data_files.push(DataFile { path, text });
             }
@@ -75,14 +74,9 @@ impl Context {
     }
 
     /// Parses one Rust file into the context, or records why it could not.
-    pub fn add_source(&mut self, path: PathBuf, text: String, package: &str) {
+    pub fn add_source(&mut self, path: PathBuf, text: String) {
         match syn::parse_file(&text) {
-            Ok(ast) => self.sources.push(SourceFile {
-                path,
-                text,
-                ast,
-                package: package.to_string(),
-            }),
+            Ok(ast) => self.sources.push(SourceFile { path, text, ast }),
             Err(err) => {
                 let at = err.span().start();
                 self.notes.push(Note {
