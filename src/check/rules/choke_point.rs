@@ -166,7 +166,7 @@ fn check(
     out
 }
 
-pub fn rate_limit(ctx: &Context) -> Vec<Finding> {
+pub fn rate_limit(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
     check(
         ctx,
         "missing-rate-limit",
@@ -176,7 +176,7 @@ pub fn rate_limit(ctx: &Context) -> Vec<Finding> {
     )
 }
 
-pub fn timeout(ctx: &Context) -> Vec<Finding> {
+pub fn timeout(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
     check(
         ctx,
         "missing-timeout",
@@ -186,7 +186,7 @@ pub fn timeout(ctx: &Context) -> Vec<Finding> {
     )
 }
 
-pub fn audit_log(ctx: &Context) -> Vec<Finding> {
+pub fn audit_log(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
     check(
         ctx,
         "missing-audit-log",
@@ -196,7 +196,7 @@ pub fn audit_log(ctx: &Context) -> Vec<Finding> {
     )
 }
 
-pub fn redaction(ctx: &Context) -> Vec<Finding> {
+pub fn redaction(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
     check(
         ctx,
         "unsanitised-output",
@@ -207,8 +207,7 @@ pub fn redaction(ctx: &Context) -> Vec<Finding> {
 }
 
 /// Tool output that includes the `Debug` form of a struct holding plain-text secrets.
-pub fn secret_dump(ctx: &Context) -> Vec<Finding> {
-    let a = Analysis::new(ctx);
+pub fn secret_dump(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for i in a.client_facing() {
         let f = &a.index.fns[i];

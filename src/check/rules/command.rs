@@ -14,8 +14,7 @@ use crate::finding::{Finding, Severity};
 const ID: &str = "command-injection";
 
 /// `Command::new("sh").arg("-c").arg(<non-constant>)` anywhere in shipped code.
-pub fn shell_with_text(ctx: &Context) -> Vec<Finding> {
-    let a = Analysis::new(ctx);
+pub fn shell_with_text(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for (i, f) in a.index.fns.iter().enumerate() {
         // Token text is costly: only for files that start processes at all.
@@ -83,8 +82,7 @@ impl<'ast> Visit<'ast> for Args {
 
 /// `Command::new(<tool parameter>)` without an allow-list, and tool parameters passed as
 /// arguments with no `--` before them and no leading-dash refusal.
-pub fn program_and_options(ctx: &Context) -> Vec<Finding> {
-    let a = Analysis::new(ctx);
+pub fn program_and_options(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for tool in &a.tools {
         let flows: Vec<_> = a

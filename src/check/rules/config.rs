@@ -247,8 +247,7 @@ pub fn is_dangerous_switch(name: &str) -> bool {
 }
 
 /// Config structs without `deny_unknown_fields`, numeric fields without bounds.
-pub fn config_structs_validated(ctx: &Context) -> Vec<Finding> {
-    let a = Analysis::new(ctx);
+pub fn config_structs_validated(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let params: BTreeSet<String> = a
         .tools
         .iter()
@@ -305,26 +304,25 @@ pub fn config_structs_validated(ctx: &Context) -> Vec<Finding> {
 }
 
 /// Config structs that accept unknown keys, and keys in config files that match no field.
-pub fn unknown_fields(ctx: &Context) -> Vec<Finding> {
-    let mut out: Vec<Finding> = config_structs_validated(ctx)
+pub fn unknown_fields(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = config_structs_validated(ctx, a)
         .into_iter()
         .filter(|f| f.message.contains("unknown keys"))
         .collect();
-    out.extend(super::config_keys::unknown_config_keys(ctx));
+    out.extend(super::config_keys::unknown_config_keys(ctx, a));
     out
 }
 
 /// Numeric config fields without bounds, or bounds nothing checks.
-pub fn numbers_unbounded(ctx: &Context) -> Vec<Finding> {
-    config_structs_validated(ctx)
+pub fn numbers_unbounded(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
+    config_structs_validated(ctx, a)
         .into_iter()
         .filter(|f| !f.message.contains("unknown keys"))
         .collect()
 }
 
 /// Dangerous switches (`enable_dangerous_operations`, `allow_*`) that default to true.
-pub fn dangerous_defaults(ctx: &Context) -> Vec<Finding> {
-    let a = Analysis::new(ctx);
+pub fn dangerous_defaults(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for (imp, file) in &a.index.default_impls {
         let mut v = TrueFields(Vec::new());

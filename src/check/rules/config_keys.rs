@@ -10,8 +10,7 @@ use crate::finding::{Finding, Severity};
 
 /// Keys in TOML config files that match no field of a config struct that accepts unknown
 /// keys: the setting is silently ignored.
-pub fn unknown_config_keys(ctx: &Context) -> Vec<Finding> {
-    let a = Analysis::new(ctx);
+pub fn unknown_config_keys(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let params: BTreeSet<String> = a
         .tools
         .iter()

@@ -31,8 +31,7 @@ fn error_like(expr: &syn::Expr) -> bool {
 }
 
 /// Error detail in text built by functions a tool reaches.
-pub fn leaked_errors(ctx: &Context) -> Vec<Finding> {
-    let a = Analysis::new(ctx);
+pub fn leaked_errors(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for i in a.client_facing() {
         let f = &a.index.fns[i];

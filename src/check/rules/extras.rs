@@ -21,10 +21,9 @@ fn dispatch(a: &Analysis<'_>) -> std::collections::BTreeSet<usize> {
 }
 
 /// A rate limiter built while handling a call: each request gets a fresh quota.
-pub fn rate_limiter_per_request(ctx: &Context) -> Vec<Finding> {
-    let a = Analysis::new(ctx);
+pub fn rate_limiter_per_request(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    let mut starts: Vec<usize> = dispatch(&a).into_iter().collect();
+    let mut starts: Vec<usize> = dispatch(a).into_iter().collect();
     starts.extend(
         a.tools
             .iter()
@@ -63,8 +62,7 @@ impl<'ast> Visit<'ast> for Built {
 }
 
 /// Per-client timestamp lists in a map: state that grows with the traffic.
-pub fn rate_state_unbounded(ctx: &Context) -> Vec<Finding> {
-    let a = Analysis::new(ctx);
+pub fn rate_state_unbounded(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for s in &a.index.structs {
         for field in &s.item.fields {
@@ -147,7 +145,7 @@ impl<'ast> Visit<'ast> for Logs {
     }
 }
 
-pub fn audit_logs_raw_arguments(ctx: &Context) -> Vec<Finding> {
+pub fn audit_logs_raw_arguments(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
     logged(ctx, &["arguments", "args", "params"], &["len()"])
         .into_iter()
         .map(|(file, span, what)| {
@@ -162,7 +160,7 @@ pub fn audit_logs_raw_arguments(ctx: &Context) -> Vec<Finding> {
         .collect()
 }
 
-pub fn audit_logs_results(ctx: &Context) -> Vec<Finding> {
+pub fn audit_logs_results(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
     logged(
         ctx,
         &["result", "response", "output", "content"],
@@ -184,8 +182,7 @@ pub fn audit_logs_results(ctx: &Context) -> Vec<Finding> {
 }
 
 /// `SELECT *` in a tool: every column, present and future, goes to the client.
-pub fn whole_record_returned(ctx: &Context) -> Vec<Finding> {
-    let a = Analysis::new(ctx);
+pub fn whole_record_returned(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for flow in &a.flows {
@@ -229,7 +226,7 @@ impl<'ast> Visit<'ast> for SelectStar {
 
 /// The caller's SQL runs on SQLite with nothing refusing `ATTACH` or `VACUUM INTO`, which
 /// read and write files anywhere the server can.
-pub fn sql_reaches_filesystem(ctx: &Context) -> Vec<Finding> {
+pub fn sql_reaches_filesystem(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     if !crate::check::analysis::index::depends_on(ctx, "rusqlite") {
         return Vec::new();
     }
@@ -240,7 +237,6 @@ pub fn sql_reaches_filesystem(ctx: &Context) -> Vec<Finding> {
     if guarded {
         return Vec::new();
     }
-    let a = Analysis::new(ctx);
     let mut out = Vec::new();
     for flow in &a.flows {
         let func = &a.index.fns[flow.func];
@@ -290,8 +286,7 @@ impl<'ast> Visit<'ast> for RawSql<'_> {
 }
 
 /// A tool whose `action`/`operation` parameter picks between several behaviours.
-pub fn multi_action_tool(ctx: &Context) -> Vec<Finding> {
-    let a = Analysis::new(ctx);
+pub fn multi_action_tool(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for tool in &a.tools {
         let Some(s) = tool

@@ -204,7 +204,7 @@ fn scan_dir() {
     eprintln!("{}", render(&findings));
     for rule in rules() {
         let t = std::time::Instant::now();
-        let n = (rule.run)(&ctx).len();
+        let n = (rule.run)(&ctx, &super::common::Analysis::new(&ctx)).len();
         eprintln!("time {:>8.2?} {} ({n})", t.elapsed(), rule.name);
     }
     eprintln!(

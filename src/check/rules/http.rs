@@ -1,6 +1,7 @@
 //! http-exposure: an HTTP MCP transport bound beyond loopback, without Origin validation,
 //! or without authentication.
 
+use super::common::Analysis;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 
@@ -28,7 +29,7 @@ fn http_server(ctx: &Context) -> bool {
 }
 
 /// Binding to every interface (`0.0.0.0`, `[::]`, `UNSPECIFIED`).
-pub fn wildcard_bind(ctx: &Context) -> Vec<Finding> {
+pub fn wildcard_bind(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
     if !http_server(ctx) {
         return Vec::new();
     }
@@ -113,14 +114,14 @@ pub fn service_line(text: &str) -> Option<usize> {
     built.or_else(named).map(|n| n + 1)
 }
 
-pub fn origin_validation_off(ctx: &Context) -> Vec<Finding> {
+pub fn origin_validation_off(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
     origin_and_auth(ctx)
         .into_iter()
         .filter(|f| f.message.contains("Origin"))
         .collect()
 }
 
-pub fn http_without_auth(ctx: &Context) -> Vec<Finding> {
+pub fn http_without_auth(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
     origin_and_auth(ctx)
         .into_iter()
         .filter(|f| !f.message.contains("Origin"))

@@ -28,13 +28,14 @@ mod rule_tests;
 
 use crate::check::model::Context;
 use crate::finding::Finding;
+use common::Analysis;
 
 /// One automated check: the checklist item it serves and its name (as listed in the
 /// item's `checks` with the `static:` prefix).
 pub struct Rule {
     pub item: &'static str,
     pub name: &'static str,
-    pub run: fn(&Context) -> Vec<Finding>,
+    pub run: fn(&Context, &Analysis<'_>) -> Vec<Finding>,
 }
 
 /// Every static rule.
@@ -346,9 +347,11 @@ pub fn rules() -> Vec<Rule> {
 
 /// Runs every rule and returns the findings sorted by file, line, column and id.
 pub fn run_all(ctx: &Context) -> Vec<Finding> {
+    // Built once: the index, the tools and their taint flows serve every rule.
+    let analysis = Analysis::new(ctx);
     let mut findings = Vec::new();
     for rule in rules() {
-        let found = (rule.run)(ctx);
+        let found = (rule.run)(ctx, &analysis);
         // A rule reports under its own item only; the checklist status depends on it.
         debug_assert!(
             found.iter().all(|f| f.id == rule.item),

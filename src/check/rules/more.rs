@@ -10,8 +10,7 @@ use crate::check::model::Context;
 use crate::finding::{Finding, Severity};
 
 /// Tool parameter structs without `#[serde(deny_unknown_fields)]`.
-pub fn unknown_fields_accepted(ctx: &Context) -> Vec<Finding> {
-    let a = Analysis::new(ctx);
+pub fn unknown_fields_accepted(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
     for tool in &a.tools {
@@ -49,7 +48,7 @@ pub fn unknown_fields_accepted(ctx: &Context) -> Vec<Finding> {
 }
 
 /// A config file whose read or parse error silently means "use the defaults".
-pub fn config_error_swallowed(ctx: &Context) -> Vec<Finding> {
+pub fn config_error_swallowed(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for file in shipped(ctx)
         .into_iter()
@@ -97,7 +96,7 @@ impl<'ast> Visit<'ast> for Swallow {
 }
 
 /// An HTTP MCP server with no Host header allow-list (DNS rebinding).
-pub fn host_validation_off(ctx: &Context) -> Vec<Finding> {
+pub fn host_validation_off(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
     let files = shipped(ctx);
     let Some((file, line)) = files
         .iter()
@@ -135,8 +134,7 @@ pub fn host_validation_off(ctx: &Context) -> Vec<Finding> {
 
 /// "Read-only" enforced by running the caller's SQL inside a transaction that is rolled back:
 /// `COMMIT;` ends it, and `ATTACH` or `VACUUM INTO` reach the disk.
-pub fn sql_readonly_by_transaction(ctx: &Context) -> Vec<Finding> {
-    let a = Analysis::new(ctx);
+pub fn sql_readonly_by_transaction(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for flow in &a.flows {
         let func = &a.index.fns[flow.func];
@@ -163,7 +161,7 @@ pub fn sql_readonly_by_transaction(ctx: &Context) -> Vec<Finding> {
 
 /// The server holds secrets (secret-named environment variables or fields) and nothing on
 /// the dispatch path redacts them from results.
-pub fn secret_reaches_result(ctx: &Context) -> Vec<Finding> {
+pub fn secret_reaches_result(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let holds_secret = shipped(ctx).iter().any(|f| {
         let mut v = Secrets(false);
         v.visit_file(&f.ast);
@@ -172,7 +170,7 @@ pub fn secret_reaches_result(ctx: &Context) -> Vec<Finding> {
     if !holds_secret {
         return Vec::new();
     }
-    super::choke_point::redaction(ctx)
+    super::choke_point::redaction(ctx, a)
 }
 
 struct Secrets(bool);

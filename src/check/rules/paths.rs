@@ -46,8 +46,7 @@ fn fs_call(p: &str) -> bool {
 }
 
 /// Prefix checks that do not confine, in every shipped function.
-pub fn prefix_checks(ctx: &Context) -> Vec<Finding> {
-    let a = Analysis::new(ctx);
+pub fn prefix_checks(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for (i, f) in a.index.fns.iter().enumerate() {
         let mut v = Prefix {
@@ -156,8 +155,7 @@ impl<'ast> Visit<'ast> for LetInit<'_> {
 
 /// Tool parameters reaching `std::fs`/`tokio::fs`/`File::open` with no confinement at all on
 /// the way (no prefix or component check, no canonicalize).
-pub fn unconfined_fs(ctx: &Context) -> Vec<Finding> {
-    let a = Analysis::new(ctx);
+pub fn unconfined_fs(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for tool in &a.tools {
         let flows: Vec<_> = a

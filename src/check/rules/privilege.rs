@@ -13,8 +13,7 @@ const ID: &str = "excessive-privilege";
 
 /// Tools that reach `std::fs`/`tokio::fs` with a caller path: ambient authority over every
 /// file the OS user can reach, instead of a handle on the allowed root.
-pub fn fs_unconfined(ctx: &Context) -> Vec<Finding> {
-    let a = Analysis::new(ctx);
+pub fn fs_unconfined(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for flow in &a.flows {
         let func = &a.index.fns[flow.func];
@@ -65,8 +64,7 @@ impl<'ast> Visit<'ast> for AmbientFs<'_> {
 }
 
 /// `Command::new(<not a literal>)` in a tool with no allow-list on the way.
-pub fn program_not_allow_listed(ctx: &Context) -> Vec<Finding> {
-    let a = Analysis::new(ctx);
+pub fn program_not_allow_listed(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for tool in &a.tools {
         let flows: Vec<_> = a
@@ -123,11 +121,10 @@ impl<'ast> Visit<'ast> for Programs {
 }
 
 /// A SQLite database opened read-write although no tool writes to it.
-pub fn sqlite_opened_writable(ctx: &Context) -> Vec<Finding> {
+pub fn sqlite_opened_writable(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     if read_only_database(ctx) || !crate::check::analysis::index::depends_on(ctx, "rusqlite") {
         return Vec::new();
     }
-    let a = Analysis::new(ctx);
     if a.tools.is_empty() {
         return Vec::new();
     }
@@ -175,7 +172,7 @@ impl<'ast> Visit<'ast> for Opens {
 }
 
 /// A shipped config file that switches on writing, deleting or shell access.
-pub fn dangerous_switch_on(ctx: &Context) -> Vec<Finding> {
+pub fn dangerous_switch_on(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for file in &ctx.data_files {
         let name = file

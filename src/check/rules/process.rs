@@ -53,7 +53,7 @@ impl<'ast> Visit<'ast> for Spawns {
 
 /// A tokio child started without `kill_on_drop(true)`: the timeout drops the future and the
 /// process runs on.
-pub fn child_survives_timeout(ctx: &Context) -> Vec<Finding> {
+pub fn child_survives_timeout(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
     spawns(ctx)
         .into_iter()
         .filter(|(_, _, chain, _)| chain.contains("tokio::process::Command") || !chain.contains("std::process"))
@@ -74,7 +74,7 @@ pub fn child_survives_timeout(ctx: &Context) -> Vec<Finding> {
 
 /// In a stdio server, a child started with `spawn()`/`status()` inherits stdout unless told
 /// otherwise, and its output corrupts JSON-RPC.
-pub fn child_inherits_stdout(ctx: &Context) -> Vec<Finding> {
+pub fn child_inherits_stdout(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
     if !super::stdout::is_stdio_server(ctx) {
         return Vec::new();
     }
@@ -94,7 +94,7 @@ pub fn child_inherits_stdout(ctx: &Context) -> Vec<Finding> {
 }
 
 /// `reqwest::Client::new()` or a builder without `.timeout(..)`: an upstream can hold a call forever.
-pub fn http_client_without_timeout(ctx: &Context) -> Vec<Finding> {
+pub fn http_client_without_timeout(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for file in shipped(ctx)
         .into_iter()
@@ -142,8 +142,7 @@ impl<'ast> Visit<'ast> for Clients {
 }
 
 /// `open_world_hint = false` on a tool that makes network requests.
-pub fn open_world_hint_wrong(ctx: &Context) -> Vec<Finding> {
-    let a = Analysis::new(ctx);
+pub fn open_world_hint_wrong(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for tool in a
         .tools

@@ -1,5 +1,6 @@
 //! hardcoded-secret: credentials in source, config files and committed `.env` files.
 
+use super::common::Analysis;
 use std::collections::BTreeSet;
 
 use syn::visit::Visit;
@@ -123,7 +124,7 @@ fn looks_secret(value: &str) -> bool {
 
 /// Literals in shipped Rust source: token formats anywhere, high-entropy values bound to
 /// secret-named constants, variables and fields, and literal fallbacks for secret variables.
-pub fn source_secrets(ctx: &Context) -> Vec<Finding> {
+pub fn source_secrets(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for file in crate::check::analysis::index::shipped(ctx).into_iter() {
         let mut v = Source {
@@ -255,7 +256,7 @@ impl<'ast> Visit<'ast> for Source<'_> {
 }
 
 /// Config and `.env` files: token formats, and secret-named keys with literal values.
-pub fn file_secrets(ctx: &Context) -> Vec<Finding> {
+pub fn file_secrets(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for file in &ctx.data_files {
         let name = file

@@ -50,11 +50,10 @@ fn looks_like_sql(text: &str) -> bool {
 }
 
 /// `format!`, `+` and `push_str` that put non-constant values into SQL text.
-pub fn built_sql(ctx: &Context) -> Vec<Finding> {
+pub fn built_sql(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     if !uses_sql(ctx) {
         return Vec::new();
     }
-    let a = Analysis::new(ctx);
     let mut out = Vec::new();
     for (i, f) in a.index.fns.iter().enumerate() {
         let mut v = Built { found: Vec::new() };
@@ -77,8 +76,8 @@ pub fn built_sql(ctx: &Context) -> Vec<Finding> {
             out.push(fd);
         }
     }
-    out.extend(batches(ctx, &a));
-    out.extend(split_statements(&a));
+    out.extend(batches(ctx, a));
+    out.extend(split_statements(a));
     dedup_by_line(out)
 }
 

@@ -1,5 +1,6 @@
 //! stdout-pollution: in a stdio server, stdout carries JSON-RPC and nothing else.
 
+use super::common::Analysis;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 
@@ -26,7 +27,7 @@ pub fn is_stdio_server(ctx: &Context) -> bool {
 
 /// `println!`, `print!`, `std::io::stdout()` and a tracing subscriber left on its default
 /// writer (stdout) in the shipped code of a stdio server.
-pub fn stdout_writes(ctx: &Context) -> Vec<Finding> {
+pub fn stdout_writes(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
     if !is_stdio_server(ctx) {
         return Vec::new();
     }
@@ -151,7 +152,7 @@ fn http_only_binary(text: &str) -> bool {
 }
 
 /// `tracing_subscriber::fmt::init()` always writes to stdout.
-pub fn fmt_init(ctx: &Context) -> Vec<Finding> {
+pub fn fmt_init(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
     if !is_stdio_server(ctx) {
         return Vec::new();
     }

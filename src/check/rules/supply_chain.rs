@@ -1,12 +1,13 @@
 //! Supply-chain checks: a committed lock file for binaries, and `unsafe` forbidden.
 
+use super::common::Analysis;
 use std::path::PathBuf;
 
 use crate::check::model::Context;
 use crate::finding::{Finding, Location, Severity};
 
 /// A binary package needs a committed Cargo.lock so builds are reproducible and auditable.
-pub fn lockfile_committed(ctx: &Context) -> Vec<Finding> {
+pub fn lockfile_committed(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
     ctx.packages
         .iter()
         .filter(|p| p.is_binary && !p.has_lockfile)
@@ -24,7 +25,7 @@ pub fn lockfile_committed(ctx: &Context) -> Vec<Finding> {
 }
 
 /// Each crate root (`src/main.rs`, `src/lib.rs`, `src/bin/*.rs`) should carry `#![forbid(unsafe_code)]`.
-pub fn forbid_unsafe(ctx: &Context) -> Vec<Finding> {
+pub fn forbid_unsafe(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for file in &ctx.sources {
         if !is_crate_root(&file.path) {
@@ -99,26 +100,40 @@ mod tests {
         )
     }
 
+    fn run(rule: fn(&Context, &Analysis<'_>) -> Vec<Finding>, ctx: &Context) -> Vec<Finding> {
+        rule(ctx, &Analysis::new(ctx))
+    }
+
     #[test]
     fn forbid_unsafe_fires_and_stays_quiet() {
-        assert_eq!(forbid_unsafe(&ctx("fn main() {}", true)).len(), 1);
-        assert!(forbid_unsafe(&ctx("#![forbid(unsafe_code)]\nfn main() {}", true)).is_empty());
+        assert_eq!(run(forbid_unsafe, &ctx("fn main() {}", true)).len(), 1);
         assert!(
-            forbid_unsafe(&ctx(
-                "#![forbid(missing_docs, unsafe_code)]\nfn main() {}",
-                true
-            ))
+            run(
+                forbid_unsafe,
+                &ctx("#![forbid(unsafe_code)]\nfn main() {}", true)
+            )
+            .is_empty()
+        );
+        assert!(
+            run(
+                forbid_unsafe,
+                &ctx("#![forbid(missing_docs, unsafe_code)]\nfn main() {}", true)
+            )
             .is_empty()
         );
         assert_eq!(
-            forbid_unsafe(&ctx("#![deny(unsafe_code)]\nfn main() {}", true)).len(),
+            run(
+                forbid_unsafe,
+                &ctx("#![deny(unsafe_code)]\nfn main() {}", true)
+            )
+            .len(),
             1
         );
     }
 
     #[test]
     fn lockfile_fires_only_without_lock() {
-        assert_eq!(lockfile_committed(&ctx("", false)).len(), 1);
-        assert!(lockfile_committed(&ctx("", true)).is_empty());
+        assert_eq!(run(lockfile_committed, &ctx("", false)).len(), 1);
+        assert!(run(lockfile_committed, &ctx("", true)).is_empty());
     }
 }

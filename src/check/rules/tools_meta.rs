@@ -83,8 +83,7 @@ const HIDDEN: &[&str] = &[
 ];
 
 /// Hidden instructions or invisible characters in a tool's description, title or parameter docs.
-pub fn tool_poisoning(ctx: &Context) -> Vec<Finding> {
-    let a = Analysis::new(ctx);
+pub fn tool_poisoning(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for tool in &a.tools {
         let mut texts: Vec<(&str, String)> = Vec::new();
@@ -148,8 +147,7 @@ fn poison(tool: &ToolInfo, message: String) -> Finding {
 }
 
 /// Missing, short or generic descriptions, and descriptions that hide that the tool deletes.
-pub fn vague_description(ctx: &Context) -> Vec<Finding> {
-    let a = Analysis::new(ctx);
+pub fn vague_description(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for tool in &a.tools {
         let problem = match tool.description.as_deref().map(str::trim) {
@@ -163,7 +161,7 @@ pub fn vague_description(ctx: &Context) -> Vec<Finding> {
                 tool.name
             )),
             Some(d) => {
-                let deletes = tool_effects(&a, ctx, tool)
+                let deletes = tool_effects(a, ctx, tool)
                     .iter()
                     .any(|(e, _)| e.kind == Kind::Delete);
                 (deletes && !says_destructive(d)).then(|| {
@@ -208,14 +206,13 @@ fn is_generic(d: &str, name: &str) -> bool {
 
 /// A tool that deletes (by name or by code) without `destructive_hint = true`, or with it but
 /// no confirmation parameter.
-pub fn missing_confirmation(ctx: &Context) -> Vec<Finding> {
-    let a = Analysis::new(ctx);
+pub fn missing_confirmation(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for tool in &a.tools {
         let by_name = words(&tool.name)
             .iter()
             .any(|w| DESTRUCTIVE_WORDS.contains(&w.as_str()));
-        let effects = tool_effects(&a, ctx, tool);
+        let effects = tool_effects(a, ctx, tool);
         let deletes = effects.iter().find(|(e, _)| e.kind == Kind::Delete);
         if !by_name && deletes.is_none() {
             continue;
@@ -265,11 +262,10 @@ pub fn missing_confirmation(ctx: &Context) -> Vec<Finding> {
 
 /// `read_only_hint = true` (or `destructive_hint = false`) on a tool whose code writes, and
 /// tools that declare no hints at all.
-pub fn misleading_annotation(ctx: &Context) -> Vec<Finding> {
-    let a = Analysis::new(ctx);
+pub fn misleading_annotation(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for tool in &a.tools {
-        let effects = tool_effects(&a, ctx, tool);
+        let effects = tool_effects(a, ctx, tool);
         let read_only = tool.annotations.get("read_only_hint") == Some(&true);
         let not_destructive = tool.annotations.get("destructive_hint") == Some(&false);
         let write = effects

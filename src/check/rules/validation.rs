@@ -70,7 +70,7 @@ fn has_bound(field: &syn::Field) -> bool {
 }
 
 /// Fields without bounds, and caller-chosen sizes of allocations.
-pub fn params_unbounded(ctx: &Context) -> Vec<Finding> {
+pub fn params_unbounded(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
     let mut out: Vec<Finding> = parameter_bounds(ctx)
         .into_iter()
         .filter(|f| !f.message.contains("never checked"))
@@ -80,7 +80,7 @@ pub fn params_unbounded(ctx: &Context) -> Vec<Finding> {
 }
 
 /// Bounds written for the schema that nothing in the code enforces.
-pub fn limits_not_enforced(ctx: &Context) -> Vec<Finding> {
+pub fn limits_not_enforced(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
     parameter_bounds(ctx)
         .into_iter()
         .filter(|f| f.message.contains("never checked"))
