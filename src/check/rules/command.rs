@@ -16,9 +16,15 @@ const ID: &str = "command-injection";
 /// `Command::new("sh").arg("-c").arg(<non-constant>)` anywhere in shipped code.
 pub fn shell_with_text(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
+    // Token text is costly: only for files that start processes at all, each searched once.
+    let mut spawns: std::collections::HashMap<&std::path::Path, bool> =
+        std::collections::HashMap::new();
     for (i, f) in a.index.fns.iter().enumerate() {
-        // Token text is costly: only for files that start processes at all.
-        if !f.file.text.contains("Command::new") {
+        let file = f.file;
+        if !*spawns
+            .entry(file.path.as_path())
+            .or_insert_with(|| file.text.contains("Command::new"))
+        {
             continue;
         }
         let text = compact(f.block);

@@ -1,5 +1,7 @@
 //! Helpers every rule uses: building findings, and the shared analysis of one context.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::Path;
 
 use crate::check::analysis::flow::{Flow, tool_flows};
@@ -13,6 +15,8 @@ pub struct Analysis<'a> {
     pub index: Index<'a>,
     pub tools: Vec<ToolInfo>,
     pub flows: Vec<Flow>,
+    /// Findings of a walk that several rules split by kind, computed once per run.
+    memo: RefCell<HashMap<&'static str, Vec<Finding>>>,
 }
 
 impl<'a> Analysis<'a> {
@@ -24,7 +28,18 @@ impl<'a> Analysis<'a> {
             index,
             tools,
             flows,
+            memo: RefCell::default(),
         }
+    }
+
+    /// The findings of `walk`, computed on first use and shared by the rules that split them.
+    pub fn memo(&self, key: &'static str, walk: impl FnOnce() -> Vec<Finding>) -> Vec<Finding> {
+        if let Some(found) = self.memo.borrow().get(key) {
+            return found.clone();
+        }
+        let found = walk();
+        self.memo.borrow_mut().insert(key, found.clone());
+        found
     }
 
     /// Indices of functions reachable from any tool (the tools included).

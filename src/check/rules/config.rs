@@ -41,11 +41,16 @@ pub(super) fn config_structs<'a>(
         "from_env",
         "try_deserialize",
     ];
-    for f in index
-        .fns
-        .iter()
-        .filter(|f| markers.iter().any(|m| f.file.text.contains(m)))
-    {
+    // Once per file, not once per function: a file's text is searched a single time.
+    let mut marked: std::collections::HashMap<&std::path::Path, bool> =
+        std::collections::HashMap::new();
+    for f in index.fns.iter() {
+        let deserialises = *marked
+            .entry(f.file.path.as_path())
+            .or_insert_with(|| markers.iter().any(|m| f.file.text.contains(m)));
+        if !deserialises {
+            continue;
+        }
         let mut v = Deser { found: Vec::new() };
         v.visit_block(f.block);
         if v.found.is_empty() {
@@ -305,7 +310,10 @@ pub fn config_structs_validated(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding>
 
 /// Config structs that accept unknown keys, and keys in config files that match no field.
 pub fn unknown_fields(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
-    let mut out: Vec<Finding> = config_structs_validated(ctx, a)
+    let mut out: Vec<Finding> = a
+        .memo("config::config_structs_validated", || {
+            config_structs_validated(ctx, a)
+        })
         .into_iter()
         .filter(|f| f.message.contains("unknown keys"))
         .collect();
@@ -315,10 +323,12 @@ pub fn unknown_fields(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
 
 /// Numeric config fields without bounds, or bounds nothing checks.
 pub fn numbers_unbounded(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
-    config_structs_validated(ctx, a)
-        .into_iter()
-        .filter(|f| !f.message.contains("unknown keys"))
-        .collect()
+    a.memo("config::config_structs_validated", || {
+        config_structs_validated(ctx, a)
+    })
+    .into_iter()
+    .filter(|f| !f.message.contains("unknown keys"))
+    .collect()
 }
 
 /// Dangerous switches (`enable_dangerous_operations`, `allow_*`) that default to true.

@@ -11,76 +11,103 @@ fn only(findings: Vec<Finding>, keep: impl Fn(&str) -> bool) -> Vec<Finding> {
 }
 
 pub fn canonicalize_fallback(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
-    only(paths::prefix_checks(ctx, a), |m| m.contains("canonicalize"))
+    only(
+        a.memo("paths::prefix_checks", || paths::prefix_checks(ctx, a)),
+        |m| m.contains("canonicalize"),
+    )
 }
 
 pub fn path_prefix_compare(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
-    only(paths::prefix_checks(ctx, a), |m| {
-        !m.contains("canonicalize")
-    })
+    only(
+        a.memo("paths::prefix_checks", || paths::prefix_checks(ctx, a)),
+        |m| !m.contains("canonicalize"),
+    )
 }
 
 pub fn user_controlled_program(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
-    only(command::program_and_options(ctx, a), |m| {
-        m.contains("chooses the program")
-    })
+    only(
+        a.memo("command::program_and_options", || {
+            command::program_and_options(ctx, a)
+        }),
+        |m| m.contains("chooses the program"),
+    )
 }
 
 pub fn argv_option_injection(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
-    only(command::program_and_options(ctx, a), |m| {
-        !m.contains("chooses the program")
-    })
+    only(
+        a.memo("command::program_and_options", || {
+            command::program_and_options(ctx, a)
+        }),
+        |m| !m.contains("chooses the program"),
+    )
 }
 
 pub fn sql_built_by_format(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
-    only(sql::built_sql(ctx, a), |m| {
+    only(a.memo("sql::built_sql", || sql::built_sql(ctx, a)), |m| {
         m.contains("pasted into SQL") || m.contains("built from non-constant")
     })
 }
 
 pub fn sql_batch_with_user_text(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
-    only(sql::built_sql(ctx, a), |m| {
+    only(a.memo("sql::built_sql", || sql::built_sql(ctx, a)), |m| {
         m.contains("execute_batch") || m.contains("`;`-separated")
     })
 }
 
 pub fn debug_format_in_result(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
-    only(disclosure::leaked_errors(ctx, a), |m| m.contains("`{:?}`"))
+    only(
+        a.memo("disclosure::leaked_errors", || {
+            disclosure::leaked_errors(ctx, a)
+        }),
+        |m| m.contains("`{:?}`"),
+    )
 }
 
 pub fn backtrace_in_result(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
-    only(disclosure::leaked_errors(ctx, a), |m| {
-        m.contains("backtrace")
-    })
+    only(
+        a.memo("disclosure::leaked_errors", || {
+            disclosure::leaked_errors(ctx, a)
+        }),
+        |m| m.contains("backtrace"),
+    )
 }
 
 pub fn error_detail_to_client(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
-    only(disclosure::leaked_errors(ctx, a), |m| {
-        !m.contains("`{:?}`") && !m.contains("backtrace")
-    })
+    only(
+        a.memo("disclosure::leaked_errors", || {
+            disclosure::leaked_errors(ctx, a)
+        }),
+        |m| !m.contains("`{:?}`") && !m.contains("backtrace"),
+    )
 }
 
 pub fn secret_literal(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
-    only(secrets::source_secrets(ctx, a), |m| {
-        !m.contains("falls back")
-    })
+    only(
+        a.memo("secrets::source_secrets", || {
+            secrets::source_secrets(ctx, a)
+        }),
+        |m| !m.contains("falls back"),
+    )
 }
 
 pub fn env_var_literal_fallback(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
-    only(secrets::source_secrets(ctx, a), |m| {
-        m.contains("falls back")
-    })
+    only(
+        a.memo("secrets::source_secrets", || {
+            secrets::source_secrets(ctx, a)
+        }),
+        |m| m.contains("falls back"),
+    )
 }
 
 pub fn dotenv_committed(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
-    secrets::file_secrets(ctx, a)
+    a.memo("secrets::file_secrets", || secrets::file_secrets(ctx, a))
         .into_iter()
         .filter(is_dotenv)
         .collect()
 }
 
 pub fn secret_in_config_file(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
-    secrets::file_secrets(ctx, a)
+    a.memo("secrets::file_secrets", || secrets::file_secrets(ctx, a))
         .into_iter()
         .filter(|f| !is_dotenv(f))
         .collect()
@@ -95,69 +122,98 @@ fn is_dotenv(f: &Finding) -> bool {
 }
 
 pub fn description_hidden_instructions(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
-    only(tools_meta::tool_poisoning(ctx, a), |m| {
-        m.contains("hidden instruction")
-    })
+    only(
+        a.memo("tools_meta::tool_poisoning", || {
+            tools_meta::tool_poisoning(ctx, a)
+        }),
+        |m| m.contains("hidden instruction"),
+    )
 }
 
 pub fn description_invisible_unicode(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
-    only(tools_meta::tool_poisoning(ctx, a), |m| {
-        m.contains("invisible character")
-    })
+    only(
+        a.memo("tools_meta::tool_poisoning", || {
+            tools_meta::tool_poisoning(ctx, a)
+        }),
+        |m| m.contains("invisible character"),
+    )
 }
 
 pub fn description_missing(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
-    only(tools_meta::vague_description(ctx, a), |m| {
-        m.contains("has no description")
-    })
+    only(
+        a.memo("tools_meta::vague_description", || {
+            tools_meta::vague_description(ctx, a)
+        }),
+        |m| m.contains("has no description"),
+    )
 }
 
 pub fn description_too_short(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
-    only(tools_meta::vague_description(ctx, a), |m| {
-        m.contains("too short")
-    })
+    only(
+        a.memo("tools_meta::vague_description", || {
+            tools_meta::vague_description(ctx, a)
+        }),
+        |m| m.contains("too short"),
+    )
 }
 
 pub fn description_generic(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
-    only(tools_meta::vague_description(ctx, a), |m| {
-        m.contains("is generic") || m.contains("does not say so")
-    })
+    only(
+        a.memo("tools_meta::vague_description", || {
+            tools_meta::vague_description(ctx, a)
+        }),
+        |m| m.contains("is generic") || m.contains("does not say so"),
+    )
 }
 
 pub fn destructive_without_hint(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
-    only(tools_meta::missing_confirmation(ctx, a), |m| {
-        m.contains("destructive_hint")
-    })
+    only(
+        a.memo("tools_meta::missing_confirmation", || {
+            tools_meta::missing_confirmation(ctx, a)
+        }),
+        |m| m.contains("destructive_hint"),
+    )
 }
 
 pub fn confirmation_not_bound(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
-    only(tools_meta::missing_confirmation(ctx, a), |m| {
-        !m.contains("destructive_hint")
-    })
+    only(
+        a.memo("tools_meta::missing_confirmation", || {
+            tools_meta::missing_confirmation(ctx, a)
+        }),
+        |m| !m.contains("destructive_hint"),
+    )
 }
 
 pub fn read_only_hint_on_writer(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
-    only(tools_meta::misleading_annotation(ctx, a), |m| {
-        m.contains("but its code")
-    })
+    only(
+        a.memo("tools_meta::misleading_annotation", || {
+            tools_meta::misleading_annotation(ctx, a)
+        }),
+        |m| m.contains("but its code"),
+    )
 }
 
 pub fn annotations_missing(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
-    only(tools_meta::misleading_annotation(ctx, a), |m| {
-        m.contains("declares neither")
-    })
+    only(
+        a.memo("tools_meta::misleading_annotation", || {
+            tools_meta::misleading_annotation(ctx, a)
+        }),
+        |m| m.contains("declares neither"),
+    )
 }
 
 pub fn print_to_stdout(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
-    only(stdout::stdout_writes(ctx, a), |m| {
-        !m.contains("tracing subscriber")
-    })
+    only(
+        a.memo("stdout::stdout_writes", || stdout::stdout_writes(ctx, a)),
+        |m| !m.contains("tracing subscriber"),
+    )
 }
 
 pub fn subscriber_writes_stdout(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
-    let mut out = only(stdout::stdout_writes(ctx, a), |m| {
-        m.contains("tracing subscriber")
-    });
-    out.extend(stdout::fmt_init(ctx, a));
+    let mut out = only(
+        a.memo("stdout::stdout_writes", || stdout::stdout_writes(ctx, a)),
+        |m| m.contains("tracing subscriber"),
+    );
+    out.extend(a.memo("stdout::fmt_init", || stdout::fmt_init(ctx, a)));
     out
 }
