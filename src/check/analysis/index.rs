@@ -46,6 +46,19 @@ pub fn is_excluded(path: &Path) -> bool {
     }) || path.file_name().is_some_and(|n| n == "build.rs")
 }
 
+/// [`is_excluded`] for a path relative to the project root: judged from the package's own
+/// folder, so a package that lives under a workspace folder named `examples/` still counts.
+pub fn is_excluded_in(ctx: &Context, path: &Path) -> bool {
+    let within_package = ctx
+        .packages
+        .iter()
+        .filter_map(|p| p.manifest_path.parent())
+        .filter_map(|dir| path.strip_prefix(dir).ok())
+        .min_by_key(|rel| rel.components().count())
+        .unwrap_or(path);
+    is_excluded(within_package)
+}
+
 /// Files compiled only for tests: the targets of `#[cfg(test)] mod x;` declarations.
 fn test_only_files(ctx: &Context) -> BTreeSet<PathBuf> {
     let mut out = BTreeSet::new();
@@ -96,7 +109,7 @@ pub fn shipped(ctx: &Context) -> Vec<&SourceFile> {
     let tests = test_only_files(ctx);
     ctx.sources
         .iter()
-        .filter(|f| !is_excluded(&f.path) && !tests.contains(&f.path))
+        .filter(|f| !is_excluded_in(ctx, &f.path) && !tests.contains(&f.path))
         .collect()
 }
 

@@ -59,7 +59,7 @@ pub fn unknown_config_keys(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
             .any(|p| name.starts_with(p));
         if file.path.extension().is_none_or(|e| e != "toml")
             || tool_config
-            || crate::check::analysis::index::is_excluded(&file.path)
+            || crate::check::analysis::index::is_excluded_in(ctx, &file.path)
             || file
                 .path
                 .components()

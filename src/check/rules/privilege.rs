@@ -180,7 +180,7 @@ pub fn dangerous_switch_on(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or_default();
-        if crate::check::analysis::index::is_excluded(&file.path)
+        if crate::check::analysis::index::is_excluded_in(ctx, &file.path)
             || name == "Cargo.toml"
             || name.ends_with(".lock")
         {

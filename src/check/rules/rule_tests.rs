@@ -453,3 +453,25 @@ fn select_star_and_multi_action_tools() {
     );
     assert_eq!(ids(&[("src/main.rs", &src)], "unsanitised-output").len(), 1);
 }
+
+#[test]
+fn println_in_a_binary_serving_over_an_in_process_duplex_is_not_stdout_pollution() {
+    let duplex = r#"#[tokio::main]
+async fn main() {
+    let (server_transport, client_transport) = tokio::io::duplex(8192);
+    println!("client and server talk over memory, not stdout");
+}
+"#;
+    assert!(ids(&[("src/main.rs", duplex)], "stdout-pollution").is_empty());
+    let stdio = r#"#[tokio::main]
+async fn main() {
+    println!("a banner on the JSON-RPC stream");
+    let io = (tokio::io::stdin(), tokio::io::stdout());
+}
+"#;
+    assert_eq!(
+        ids(&[("src/main.rs", stdio)], "stdout-pollution").len(),
+        1,
+        "the banner is pollution"
+    );
+}

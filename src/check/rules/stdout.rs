@@ -140,11 +140,13 @@ fn is_stdout(c: &syn::ExprCall) -> bool {
 
 /// A binary of its own that serves HTTP and never touches stdio: its stdout is free.
 fn http_only_binary(text: &str) -> bool {
+    // A binary that serves over HTTP, or over an in-process duplex stream, keeps stdout free.
     let http = [
         "StreamableHttpService",
         "SseServer",
         "TcpListener",
         "axum::serve",
+        "io::duplex(",
     ]
     .iter()
     .any(|k| text.contains(k));
