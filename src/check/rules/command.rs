@@ -4,7 +4,7 @@
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 
-use super::common::{Analysis, at, dedup_by_line, finding, flow_labels};
+use super::common::{ALLOW_LIST_MARKERS, Analysis, at, dedup_by_line, finding, flow_labels};
 use crate::check::analysis::effects::SHELLS;
 use crate::check::analysis::flow::Taint;
 use crate::check::analysis::syntax::{call_path, compact, is_constant, str_lit};
@@ -91,24 +91,9 @@ impl<'ast> Visit<'ast> for Args {
 pub fn program_and_options(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for tool in &a.tools {
-        let flows: Vec<_> = a
-            .flows
-            .iter()
-            .filter(|f| f.tool.location == tool.location)
-            .collect();
-        let texts: Vec<String> = flows
-            .iter()
-            .map(|f| compact(a.index.fns[f.func].block))
-            .collect();
-        let dash_checked = texts
-            .iter()
-            .any(|t| t.contains("starts_with('-')") || t.contains("starts_with(\"-\")"));
-        let allow_listed = texts.iter().any(|t| {
-            t.contains(".contains(")
-                || t.contains("allowed")
-                || t.contains("allow_list")
-                || t.contains("match")
-        });
+        let flows = a.flows_of(tool);
+        let dash_checked = a.flows_mention(&flows, &["starts_with('-')", "starts_with(\"-\")"]);
+        let allow_listed = a.flows_mention(&flows, ALLOW_LIST_MARKERS);
         for flow in &flows {
             let func = &a.index.fns[flow.func];
             let text = compact(func.block);

@@ -158,18 +158,16 @@ impl<'ast> Visit<'ast> for LetInit<'_> {
 pub fn unconfined_fs(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for tool in &a.tools {
-        let flows: Vec<_> = a
-            .flows
-            .iter()
-            .filter(|f| f.tool.location == tool.location)
-            .collect();
-        let confined = flows.iter().any(|f| {
-            let text = compact(a.index.fns[f.func].block);
-            text.contains(".starts_with(")
-                || text.contains("strip_prefix(")
-                || text.contains("canonicalize")
-                || text.contains("ParentDir")
-        });
+        let flows = a.flows_of(tool);
+        let confined = a.flows_mention(
+            &flows,
+            &[
+                ".starts_with(",
+                "strip_prefix(",
+                "canonicalize",
+                "ParentDir",
+            ],
+        );
         if confined {
             continue;
         }

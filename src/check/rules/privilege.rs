@@ -3,9 +3,9 @@
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 
-use super::common::{Analysis, at, finding, flow_labels, line_start};
+use super::common::{ALLOW_LIST_MARKERS, Analysis, at, finding, flow_labels, line_start};
 use crate::check::analysis::effects::{Kind, effects, read_only_database};
-use crate::check::analysis::syntax::{call_path, compact, str_lit};
+use crate::check::analysis::syntax::{call_path, str_lit};
 use crate::check::model::Context;
 use crate::finding::{Finding, Severity};
 
@@ -67,18 +67,8 @@ impl<'ast> Visit<'ast> for AmbientFs<'_> {
 pub fn program_not_allow_listed(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for tool in &a.tools {
-        let flows: Vec<_> = a
-            .flows
-            .iter()
-            .filter(|f| f.tool.location == tool.location)
-            .collect();
-        let listed = flows.iter().any(|f| {
-            let t = compact(a.index.fns[f.func].block);
-            t.contains(".contains(")
-                || t.contains("allowed")
-                || t.contains("allow_list")
-                || t.contains("match")
-        });
+        let flows = a.flows_of(tool);
+        let listed = a.flows_mention(&flows, ALLOW_LIST_MARKERS);
         if listed {
             continue;
         }

@@ -27,9 +27,8 @@ fn tool_effects<'a>(
     tool: &ToolInfo,
 ) -> Vec<(Effect, &'a std::path::Path)> {
     let ro = read_only_database(ctx);
-    a.flows
-        .iter()
-        .filter(|f| f.tool.name == tool.name && f.tool.location == tool.location)
+    a.flows_of(tool)
+        .into_iter()
         .flat_map(|f| {
             let func = &a.index.fns[f.func];
             effects(func.block, &f.taint, ro)

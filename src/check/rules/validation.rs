@@ -182,11 +182,7 @@ fn unbounded_allocation(ctx: &Context) -> Vec<Finding> {
         let Some(start) = tool_fn(&a.index, tool) else {
             continue;
         };
-        for flow in a
-            .flows
-            .iter()
-            .filter(|f| f.tool.location == tool.location && f.func == start)
-        {
+        for flow in a.flows_of(tool).into_iter().filter(|f| f.func == start) {
             let func = &a.index.fns[flow.func];
             let mut v = Alloc {
                 taint: &flow.taint,
