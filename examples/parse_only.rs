@@ -5,6 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
+// The same allocator as `check`, so the baseline measures the same parse.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;

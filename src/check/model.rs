@@ -17,6 +17,8 @@ pub struct Context {
     pub data_files: Vec<DataFile>,
     /// Files that could not be read or parsed, with the reason (shown as notes, never a panic).
     pub notes: Vec<Note>,
+    /// Indices into `sources` of the files that ship, computed once per run (every rule asks).
+    pub shipped: std::cell::OnceCell<Vec<usize>>,
 }
 
 #[derive(Debug, Clone)]
@@ -75,6 +77,7 @@ impl Context {
 
     /// Parses one Rust file into the context, or records why it could not.
     pub fn add_source(&mut self, path: PathBuf, text: String) {
+        self.shipped = std::cell::OnceCell::new();
         match syn::parse_file(&text) {
             Ok(ast) => self.sources.push(SourceFile { path, text, ast }),
             Err(err) => {

@@ -106,11 +106,16 @@ fn test_only_files(ctx: &Context) -> BTreeSet<PathBuf> {
 /// The sources that ship: no integration tests, benches, examples, build scripts, or files
 /// only compiled for tests.
 pub fn shipped(ctx: &Context) -> Vec<&SourceFile> {
-    let tests = test_only_files(ctx);
-    ctx.sources
-        .iter()
-        .filter(|f| !is_excluded_in(ctx, &f.path) && !tests.contains(&f.path))
-        .collect()
+    let indices = ctx.shipped.get_or_init(|| {
+        let tests = test_only_files(ctx);
+        (0..ctx.sources.len())
+            .filter(|&i| {
+                let path = &ctx.sources[i].path;
+                !is_excluded_in(ctx, path) && !tests.contains(path)
+            })
+            .collect()
+    });
+    indices.iter().map(|&i| &ctx.sources[i]).collect()
 }
 
 impl<'a> Index<'a> {

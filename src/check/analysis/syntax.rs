@@ -169,6 +169,15 @@ pub fn macro_exprs(mac: &syn::Macro) -> Vec<syn::Expr> {
         .unwrap_or_default()
 }
 
+/// True when `tokens` hold a string literal (plain, raw or byte), at any depth.
+pub fn has_str_literal(tokens: &proc_macro2::TokenStream) -> bool {
+    tokens.clone().into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Literal(l) => l.to_string().contains('"'),
+        proc_macro2::TokenTree::Group(g) => has_str_literal(&g.stream()),
+        _ => false,
+    })
+}
+
 /// Macros whose body is format arguments.
 pub fn is_format_macro(name: &str) -> bool {
     matches!(
@@ -192,10 +201,52 @@ pub fn is_test_item(attrs: &[syn::Attribute]) -> bool {
         if p.is_ident("test") || p.segments.last().is_some_and(|s| s.ident == "test") {
             return true;
         }
-        p.is_ident("cfg")
-            && compact(&a.meta).contains("test")
-            && !compact(&a.meta).contains("not(test")
+        if !p.is_ident("cfg") {
+            return false;
+        }
+        let syn::Meta::List(list) = &a.meta else {
+            return false;
+        };
+        let (test, not_test) = mentions_test(&list.tokens);
+        test && !not_test
     })
+}
+
+/// Whether a `cfg` predicate mentions `test` anywhere (an identifier or literal containing it),
+/// and whether it says `not(test...)`. A walk over the tokens: rendering every `cfg` to text
+/// cost more than parsing on large crates, whose items carry many attributes.
+fn mentions_test(tokens: &proc_macro2::TokenStream) -> (bool, bool) {
+    use proc_macro2::{Delimiter, TokenTree};
+    let (mut test, mut not_test) = (false, false);
+    let mut after_not = false;
+    for token in tokens.clone() {
+        match token {
+            TokenTree::Ident(i) => {
+                let s = i.to_string();
+                test |= s.contains("test");
+                after_not = s == "not";
+            }
+            TokenTree::Literal(l) => {
+                test |= l.to_string().contains("test");
+                after_not = false;
+            }
+            TokenTree::Group(g) => {
+                let inner = g.stream();
+                if after_not
+                    && g.delimiter() == Delimiter::Parenthesis
+                    && matches!(inner.clone().into_iter().next(), Some(TokenTree::Ident(i)) if i.to_string().starts_with("test"))
+                {
+                    not_test = true;
+                }
+                let (t, n) = mentions_test(&inner);
+                test |= t;
+                not_test |= n;
+                after_not = false;
+            }
+            TokenTree::Punct(_) => after_not = false,
+        }
+    }
+    (test, not_test)
 }
 
 /// Every identifier used as a single-segment path in `expr`, with the field read from it if any
@@ -398,6 +449,30 @@ mod tests {
             found.contains(&("params".into(), Some("path".into()))),
             "{found:?}"
         );
+    }
+
+    #[test]
+    fn test_only_attributes() {
+        let judge = |src: &str| {
+            let f: syn::ItemFn = syn::parse_str(&format!("{src} fn f() {{}}")).unwrap();
+            is_test_item(&f.attrs)
+        };
+        assert!(judge("#[test]"));
+        assert!(judge("#[tokio::test]"));
+        assert!(judge("#[cfg(test)]"));
+        assert!(judge("#[cfg(all(test, feature = \"x\"))]"));
+        assert!(judge("#[cfg(any(unix, test))]"));
+        assert!(!judge("#[cfg(not(test))]"));
+        assert!(!judge("#[cfg(feature = \"rt\")]"));
+        assert!(!judge("#[doc = \"a test of docs\"]"));
+    }
+
+    #[test]
+    fn string_literals_in_macro_bodies() {
+        let has = |src: &str| has_str_literal(&src.parse().unwrap());
+        assert!(has("x, \"a\""));
+        assert!(has("vec![(1, r#\"raw\"#)]"));
+        assert!(!has("x + 1, y"));
     }
 
     #[test]

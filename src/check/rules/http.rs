@@ -99,6 +99,10 @@ impl<'ast> Visit<'ast> for Wildcard {
 
 /// The line (1-based) where the HTTP MCP service is built, or else first named.
 pub fn service_line(text: &str) -> Option<usize> {
+    // Most files name neither: one search of the whole text settles them.
+    if !text.contains("StreamableHttpService") && !text.contains("SseServer") {
+        return None;
+    }
     let lines: Vec<&str> = text.lines().collect();
     let built = lines.iter().position(|l| {
         l.contains("StreamableHttpService::new")

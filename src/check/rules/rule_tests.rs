@@ -191,6 +191,23 @@ pub const JWT: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNry
 }
 
 #[test]
+fn token_formats_in_escaped_raw_doc_and_macro_literals() {
+    let src = r##"#![forbid(unsafe_code)]
+/// Deploy with AKIAIOSFODNN7EXAMPLE set.
+pub fn f() -> String {
+    let a = "\x41KIAIOSFODNN7EXAMPLE";
+    let b = r#"ghp_abcdefghijklmnopqrstuvwxyz0123456789"#;
+    format!("{a}{b}{}", "xoxb-1234567890-abcdefghij")
+}
+"##;
+    let lines: Vec<String> = ids(&[("src/main.rs", src)], "hardcoded-secret")
+        .into_iter()
+        .map(|m| m.split(':').next().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(lines, ["2", "4", "5", "6"], "{lines:?}");
+}
+
+#[test]
 fn invisible_bidi_control_in_a_description_is_poisoning() {
     let src = tool("        Ok(args.path)").replace("A tool used", "A tool\u{202E} used");
     assert_eq!(ids(&[("src/main.rs", &src)], "tool-poisoning").len(), 1);
