@@ -178,6 +178,15 @@ pub fn has_str_literal(tokens: &proc_macro2::TokenStream) -> bool {
     })
 }
 
+/// True when `tokens` hold one of the identifiers `names`, at any depth.
+pub fn has_ident(tokens: &proc_macro2::TokenStream, names: &[&str]) -> bool {
+    tokens.clone().into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(i) => names.iter().any(|n| i == n),
+        proc_macro2::TokenTree::Group(g) => has_ident(&g.stream(), names),
+        _ => false,
+    })
+}
+
 /// Macros whose body is format arguments.
 pub fn is_format_macro(name: &str) -> bool {
     matches!(
@@ -197,8 +206,12 @@ pub fn is_log_macro(name: &str) -> bool {
 /// Whether the item carries `#[cfg(test)]` or `#[test]`-like attributes.
 pub fn is_test_item(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|a| {
+        // Doc comments, most attributes of a documented crate, are `name = value`: never tests.
+        if matches!(a.meta, syn::Meta::NameValue(_)) {
+            return false;
+        }
         let p = a.path();
-        if p.is_ident("test") || p.segments.last().is_some_and(|s| s.ident == "test") {
+        if p.segments.last().is_some_and(|s| s.ident == "test") {
             return true;
         }
         if !p.is_ident("cfg") {
@@ -473,6 +486,8 @@ mod tests {
         assert!(has("x, \"a\""));
         assert!(has("vec![(1, r#\"raw\"#)]"));
         assert!(!has("x + 1, y"));
+        assert!(has_ident(&"a, { b(println!(c)) }".parse().unwrap(), &["println"]));
+        assert!(!has_ident(&"a, \"println\"".parse().unwrap(), &["println"]));
     }
 
     #[test]
