@@ -56,10 +56,6 @@ pub struct Outcome<'a> {
 }
 
 pub fn run(reporter: &Reporter, args: CheckArgs) -> Result<ExitCode> {
-    // Syntax trees of a large crate fill a hundred MiB quickly; with transparent huge pages the
-    // kernel zeroes and compacts 2 MiB at a time, which cost more than the parse on some runs.
-    #[cfg(target_os = "linux")]
-    let _ = nix::sys::prctl::set_thp_disable(true);
     let opts = load::Options {
         manifest_path: args.manifest_path.as_deref(),
         packages: &args.packages,
