@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks `cargo mcp-secure check` (not a test): side by side with semgrep running
-# equivalent rules (scripts/bench-semgrep.yml; also the older 4-rule subset) and with a bare syn parse of the same files
-# (examples/parse_only.rs), on one large crate; and `check` alone on a generated project.
+# equivalent rules (scripts/bench-semgrep.yml; also the older 4-rule subset) and with a bare
+# syn parse of the same files (examples/parse_only.rs), on one large crate; and `check` alone
+# on a generated project.
 # Prints medians and writes hyperfine's JSON to target/bench-check/.
 #
 #   scripts/bench-check.sh                 # tokio from ~/.cargo/registry
