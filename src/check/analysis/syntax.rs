@@ -486,7 +486,10 @@ mod tests {
         assert!(has("x, \"a\""));
         assert!(has("vec![(1, r#\"raw\"#)]"));
         assert!(!has("x + 1, y"));
-        assert!(has_ident(&"a, { b(println!(c)) }".parse().unwrap(), &["println"]));
+        assert!(has_ident(
+            &"a, { b(println!(c)) }".parse().unwrap(),
+            &["println"]
+        ));
         assert!(!has_ident(&"a, \"println\"".parse().unwrap(), &["println"]));
     }
 

@@ -96,7 +96,10 @@ impl<'ast> Visit<'ast> for Stdout<'_> {
             );
         }
         // Everything this walk reports names one of these: other bodies need no parse.
-        if !crate::check::analysis::syntax::has_ident(&mac.tokens, &["println", "print", "stdout", "fmt"]) {
+        if !crate::check::analysis::syntax::has_ident(
+            &mac.tokens,
+            &["println", "print", "stdout", "fmt"],
+        ) {
             return;
         }
         for e in crate::check::analysis::syntax::macro_exprs(mac) {
