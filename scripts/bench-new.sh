@@ -2,10 +2,11 @@
 # Benchmarks `cargo mcp-secure new` and the generated server, side by side in one run:
 #  1. render wall time of `new` (hyperfine, release build);
 #  2. start-up time of the generated `secure` server (spawn to initialize result);
-#  3. per-call latency of `tools/call echo` through the choke point against the same server
-#     whose `call_tool` dispatches straight to the tool router (the choke point removed), in
-#     four settings (below);
-#  4. server-side instructions per call under callgrind, which machine load does not move.
+#  3. per-call latency through the choke point against the same server whose `call_tool`
+#     dispatches straight to the tool router (the choke point removed): `echo` (no kits), the
+#     cheapest call there is, in five settings (below), and `read_file` of a 2 KiB file (kit
+#     files), a call that does some real work, in two;
+#  4. server-side instructions per call of echo under callgrind, which load does not move.
 # Runs alternate between the servers so machine noise hits them alike.
 #
 # Latency settings. On a shared VM, waking a thread or process on the other CPU costs tens of
@@ -17,7 +18,9 @@
 #   pinned-file  a file the server writes: adds the kernel's cost of storing each audit line;
 #   pinned-pipe  a pipe drained into a file by `cat`, as an MCP client reads a server's stderr
 #                and logs it: adds waking that reader for every line;
-#   free-pipe    the same pipe, unpinned: what a deployment on this machine would see, noisier.
+#   free-file    unpinned, a file the server writes (the setting of the first measurements);
+#   free-pipe    unpinned, the pipe: what a deployment on this machine would see.
+# The unpinned settings include the cross-CPU wake-ups, so their runs spread widely.
 #
 # Usage: scripts/bench-new.sh [RUNS]   (needs hyperfine, python3, taskset; valgrind for step 4)
 # PREVIOUS_TOOL=/path/to/an/older/cargo-mcp-secure adds the `secure` server that binary
@@ -37,54 +40,74 @@ hyperfine --warmup 3 --runs 30 --style basic \
   --prepare "rm -rf $work/render" \
   "$tool new $work/render --yes --vcs none --no-workspace --kits all"
 
-echo "== generated server: with and without the choke point"
-"$tool" new "$work/with" --yes --vcs none --no-workspace --kits none >/dev/null 2>&1
-cp -r "$work/with" "$work/without"
-sed -i 's/^name = "with"/name = "without"/' "$work/without/Cargo.toml"
-sed -i 's/^name = "with"/name = "without"/' "$work/without/Cargo.lock"
-# The only change: call_tool dispatches straight to the router.
-sed -i 's|choke_point::call(self, request, context).await|self.router.call(rmcp::handler::server::tool::ToolCallContext::new(self, request, context)).await|' \
-  "$work/without/src/server.rs"
-grep -q 'self.router.call(' "$work/without/src/server.rs" || { echo "could not remove the choke point" >&2; exit 2; }
-servers=(without with)
-if [ -n "${PREVIOUS_TOOL:-}" ]; then
-  "$PREVIOUS_TOOL" new "$work/previous" --yes --vcs none --no-workspace --kits none >/dev/null 2>&1
-  servers+=(previous)
-fi
-for d in "${servers[@]}"; do
-  printf 'enable_dangerous_operations = false\n[limits]\ncalls_per_minute = 100000\n' > "$work/$d/bench.toml"
-  (cd "$work/$d" && cargo build --release --locked --quiet 2>/dev/null)
-done
+echo "== generated servers: with and without the choke point"
+roles=(without with)
+[ -n "${PREVIOUS_TOOL:-}" ] && roles+=(previous)
+# make_servers KITS NAME: generates, configures and builds NAME-with, NAME-without (and
+# NAME-previous) in $work, each with bench.toml.
+make_servers() {
+  local kits=$1 name=$2
+  "$tool" new "$work/$name-with" --yes --vcs none --no-workspace --kits "$kits" >/dev/null 2>&1
+  cp -r "$work/$name-with" "$work/$name-without"
+  sed -i "s/^name = \"$name-with\"/name = \"$name-without\"/" "$work/$name-without/Cargo.toml" "$work/$name-without/Cargo.lock"
+  # The only change: call_tool dispatches straight to the router.
+  sed -i 's|choke_point::call(self, request, context).await|self.router.call(rmcp::handler::server::tool::ToolCallContext::new(self, request, context)).await|' \
+    "$work/$name-without/src/server.rs"
+  grep -q 'self.router.call(' "$work/$name-without/src/server.rs" || { echo "could not remove the choke point" >&2; exit 2; }
+  if [ -n "${PREVIOUS_TOOL:-}" ]; then
+    "$PREVIOUS_TOOL" new "$work/$name-previous" --yes --vcs none --no-workspace --kits "$kits" >/dev/null 2>&1
+  fi
+  for role in "${roles[@]}"; do
+    printf 'enable_dangerous_operations = false\n[limits]\ncalls_per_minute = 100000\n' > "$work/$name-$role/bench.toml"
+    if [ "$kits" = files ]; then
+      printf '[files]\nroots = ["%s"]\nmax_read_bytes = 1048576\nmax_write_bytes = 1048576\nmax_list_entries = 1000\n' \
+        "$work/data" >> "$work/$name-$role/bench.toml"
+    fi
+    (cd "$work/$name-$role" && cargo build --release --locked --quiet 2>/dev/null) || { echo "cannot build $name-$role" >&2; exit 2; }
+  done
+}
+make_servers none echo
+make_servers files files
+mkdir -p "$work/data"
+# A 2 KiB text file: read_file opens it inside the root and returns it.
+python3 -c 'print(("The quick brown fox jumps over the lazy dog. " * 46)[:2047])' > "$work/data/notes.txt"
 
 export API_TOKEN=bench-token-not-secret
 cpu=${BENCH_CPU:-0}
-for setting in pinned-null pinned-file pinned-pipe free-pipe; do
-  pin=(taskset -c "$cpu")
+# measure NAME SETTING TOOL ARGS: alternating runs of NAME-{without,with,previous}, then medians.
+measure() {
+  local name=$1 setting=$2 tool_name=$3 args=$4 pin=(taskset -c "$cpu")
   [ "${setting%%-*}" = free ] && pin=()
-  rows=$work/rows.$setting.txt
+  local rows=$work/rows.$name.$setting.txt
   for i in $(seq 1 "$runs"); do
-    for d in "${servers[@]}"; do
-      printf '%s ' "$d" >> "$rows"
-      "${pin[@]}" python3 scripts/mcp_timing.py --tool echo --args '{"text":"hello"}' --calls "${CALLS:-1000}" --runs 1 \
-        --stderr "${setting#*-}" -- "$CARGO_TARGET_DIR/release/$d" --config "$work/$d/bench.toml" >> "$rows"
+    for role in "${roles[@]}"; do
+      printf '%s ' "$role" >> "$rows"
+      "${pin[@]}" python3 scripts/mcp_timing.py --tool "$tool_name" --args "$args" --calls "${CALLS:-1000}" --runs 1 \
+        --stderr "${setting#*-}" -- "$CARGO_TARGET_DIR/release/$name-$role" --config "$work/$name-$role/bench.toml" >> "$rows"
     done
   done
-  echo "-- $setting ($runs runs of ${CALLS:-1000} calls per server, medians)"
+  echo "-- $tool_name, $setting ($runs runs of ${CALLS:-1000} calls per server, medians)"
   python3 scripts/mcp_timing.py --summarize "$rows"
+}
+for setting in pinned-null pinned-file pinned-pipe free-file free-pipe; do
+  measure echo "$setting" echo '{"text":"hello"}'
+done
+for setting in pinned-file free-pipe; do
+  measure files "$setting" read_file '{"path":"notes.txt"}'
 done
 
 # Instruction counts do not depend on machine load: the server's instructions per call, from
 # the difference between a 1200-call and a 200-call run under callgrind (start-up cancels out).
 if command -v valgrind >/dev/null; then
-  echo "== instructions per call (callgrind, server side)"
-  for d in "${servers[@]}"; do
+  echo "== instructions per call of echo (callgrind, server side)"
+  for role in "${roles[@]}"; do
     for n in 200 1200; do
       python3 scripts/mcp_timing.py --tool echo --args '{"text":"hello"}' --calls "$n" --runs 1 -- \
-        valgrind --tool=callgrind --callgrind-out-file="$work/cg.$d.$n" \
-        "$CARGO_TARGET_DIR/release/$d" --config "$work/$d/bench.toml" >/dev/null 2>&1
+        valgrind --tool=callgrind --callgrind-out-file="$work/cg.$role.$n" \
+        "$CARGO_TARGET_DIR/release/echo-$role" --config "$work/echo-$role/bench.toml" >/dev/null 2>&1
     done
-    a=$(grep -m1 '^summary:' "$work/cg.$d.1200" | cut -d' ' -f2)
-    b=$(grep -m1 '^summary:' "$work/cg.$d.200" | cut -d' ' -f2)
-    echo "$d $(( (a - b) / 1000 )) instructions per call"
+    a=$(grep -m1 '^summary:' "$work/cg.$role.1200" | cut -d' ' -f2)
+    b=$(grep -m1 '^summary:' "$work/cg.$role.200" | cut -d' ' -f2)
+    echo "$role $(( (a - b) / 1000 )) instructions per call"
   done
 fi
