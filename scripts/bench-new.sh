@@ -7,7 +7,8 @@
 #     cheapest call there is, in five settings (below), and `read_file` of a 2 KiB file (kit
 #     files), a call that does some real work, in two;
 #  4. server-side instructions per call of echo under callgrind, which load does not move.
-# Runs alternate between the servers so machine noise hits them alike.
+# In every run the client starts all the servers and sends call i to each in turn, so slow
+# and fast moments of the machine hit them alike (scripts/mcp_timing.py --server).
 #
 # Latency settings. On a shared VM, waking a thread or process on the other CPU costs tens of
 # microseconds and varies from run to run, which drowns a few microseconds of work. So the
@@ -74,19 +75,19 @@ python3 -c 'print(("The quick brown fox jumps over the lazy dog. " * 46)[:2047])
 
 export API_TOKEN=bench-token-not-secret
 cpu=${BENCH_CPU:-0}
-# measure NAME SETTING TOOL ARGS: alternating runs of NAME-{without,with,previous}, then medians.
+# measure NAME SETTING TOOL ARGS: paired runs of NAME-{without,with,previous}, then medians.
 measure() {
-  local name=$1 setting=$2 tool_name=$3 args=$4 pin=(taskset -c "$cpu")
+  local name=$1 setting=$2 tool_name=$3 args=$4 pin=(taskset -c "$cpu") servers=()
   [ "${setting%%-*}" = free ] && pin=()
+  for role in "${roles[@]}"; do
+    servers+=(--server "$role=$CARGO_TARGET_DIR/release/$name-$role --config $work/$name-$role/bench.toml")
+  done
   local rows=$work/rows.$name.$setting.txt
   for i in $(seq 1 "$runs"); do
-    for role in "${roles[@]}"; do
-      printf '%s ' "$role" >> "$rows"
-      "${pin[@]}" python3 scripts/mcp_timing.py --tool "$tool_name" --args "$args" --calls "${CALLS:-1000}" --runs 1 \
-        --stderr "${setting#*-}" -- "$CARGO_TARGET_DIR/release/$name-$role" --config "$work/$name-$role/bench.toml" >> "$rows"
-    done
+    "${pin[@]}" python3 scripts/mcp_timing.py --tool "$tool_name" --args "$args" --calls "${CALLS:-1000}" --runs 1 \
+      --stderr "${setting#*-}" "${servers[@]}" >> "$rows"
   done
-  echo "-- $tool_name, $setting ($runs runs of ${CALLS:-1000} calls per server, medians)"
+  echo "-- $tool_name, $setting ($runs paired runs of ${CALLS:-1000} calls per server)"
   python3 scripts/mcp_timing.py --summarize "$rows"
 }
 for setting in pinned-null pinned-file pinned-pipe free-file free-pipe; do

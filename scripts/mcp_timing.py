@@ -1,13 +1,19 @@
 #!/usr/bin/env python3
-"""Measures an MCP stdio server: start-up time (spawn to initialize result) and the latency of
-N sequential tools/call requests to one tool. Prints one JSON object.
+"""Measures MCP stdio servers: start-up time (spawn to initialize result) and the latency of
+N sequential tools/call requests to one tool.
 
 usage: mcp_timing.py --tool NAME --args JSON --calls N [--runs R] [--stderr file|pipe|null] -- CMD [ARGS...]
-       mcp_timing.py --summarize FILE   (lines "LABEL JSON"; compares labels `with` and `without`)
+           prints one JSON object for the server CMD
+       mcp_timing.py --tool NAME --args JSON --calls N [--runs R] [--stderr ...] --server LABEL=CMDLINE ...
+           paired: starts every server, then sends call i to each of them in turn (the order
+           rotating with i), so slow and fast moments of the machine hit all alike; prints one
+           line "LABEL JSON" per server and run
+       mcp_timing.py --summarize FILE   (lines "LABEL JSON"; compares each label with `without`)
 """
 import argparse
 import json
 import os
+import shlex
 import statistics
 import subprocess
 import sys
@@ -15,60 +21,75 @@ import tempfile
 import time
 
 
-def rpc(proc, msg):
-    proc.stdin.write((json.dumps(msg) + "\n").encode())
-    proc.stdin.flush()
+class Server:
+    """One running server, its stderr sink and its start-up time."""
 
+    def __init__(self, cmd, env, stderr_to):
+        start = time.perf_counter()
+        # The server's stderr (its audit log) is kept in a file and shown on failure. `file`
+        # hands the server the file itself; `pipe` gives it a pipe that a `cat` process drains
+        # into the file, as an MCP client reads a server's stderr and logs it; `null` is
+        # /dev/null, which leaves only the cost of producing the log lines.
+        self.err = tempfile.TemporaryFile()
+        self.drain = None
+        if stderr_to == "pipe":
+            self.drain = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=self.err)
+            target = self.drain.stdin
+        elif stderr_to == "null":
+            target = subprocess.DEVNULL
+        else:
+            target = self.err
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=target, env=env)
+        if self.drain is not None:
+            self.drain.stdin.close()
+        self.send({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}})
+        self.receive(0)
+        self.startup = time.perf_counter() - start
+        self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        self.latencies = []
+        self.errors = 0
 
-def read_response(proc, want_id):
-    while True:
-        line = proc.stdout.readline()
-        if not line:
-            proc.stderr_file.seek(0)
-            raise SystemExit("server closed stdout; stderr:\n" + proc.stderr_file.read().decode(errors="replace")[-2000:])
-        msg = json.loads(line)
-        if msg.get("id") == want_id:
-            return msg
+    def send(self, msg):
+        self.proc.stdin.write((json.dumps(msg) + "\n").encode())
+        self.proc.stdin.flush()
 
+    def receive(self, want_id):
+        while True:
+            line = self.proc.stdout.readline()
+            if not line:
+                self.err.seek(0)
+                tail = self.err.read().decode(errors="replace")[-2000:]
+                raise SystemExit("server closed stdout; stderr:\n" + tail)
+            msg = json.loads(line)
+            if msg.get("id") == want_id:
+                return msg
 
-def one_run(cmd, tool, args, calls, env, stderr_to="file"):
-    start = time.perf_counter()
-    # The server's stderr (its audit log) is kept in a file and shown on failure. `file` hands
-    # the server the file itself; `pipe` gives it a pipe that a `cat` process drains into the
-    # file, as an MCP client reads a server's stderr and logs it; `null` is /dev/null, which
-    # leaves only the cost of producing the log lines.
-    err = tempfile.TemporaryFile()
-    drain = None
-    if stderr_to == "pipe":
-        drain = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=err)
-        target = drain.stdin
-    elif stderr_to == "null":
-        target = subprocess.DEVNULL
-    else:
-        target = err
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=target, env=env)
-    if drain is not None:
-        drain.stdin.close()
-    proc.stderr_file = err
-    rpc(proc, {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}})
-    read_response(proc, 0)
-    startup = time.perf_counter() - start
-    rpc(proc, {"jsonrpc": "2.0", "method": "notifications/initialized"})
-    latencies = []
-    errors = 0
-    for i in range(1, calls + 1):
+    def call(self, request_id, tool, args):
         t0 = time.perf_counter()
-        rpc(proc, {"jsonrpc": "2.0", "id": i, "method": "tools/call", "params": {"name": tool, "arguments": args}})
-        resp = read_response(proc, i)
-        latencies.append(time.perf_counter() - t0)
+        self.send({"jsonrpc": "2.0", "id": request_id, "method": "tools/call",
+                   "params": {"name": tool, "arguments": args}})
+        resp = self.receive(request_id)
+        self.latencies.append(time.perf_counter() - t0)
         if "error" in resp or resp.get("result", {}).get("isError"):
-            errors += 1
-    proc.stdin.close()
-    proc.wait(timeout=10)
-    if drain is not None:
-        drain.wait(timeout=10)
-    return startup, latencies, errors
+            self.errors += 1
+
+    def stop(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+        if self.drain is not None:
+            self.drain.wait(timeout=10)
+
+
+def report(startups, latencies, errors):
+    latencies = sorted(latencies)
+    return json.dumps({
+        "startup_ms_median": round(statistics.median(startups) * 1000, 2),
+        "call_us_median": round(statistics.median(latencies) * 1e6, 1),
+        "call_us_p90": round(latencies[int(len(latencies) * 0.9)] * 1e6, 1),
+        "calls": len(latencies),
+        "error_results": errors,
+    })
 
 
 def summarize(path):
@@ -82,22 +103,31 @@ def summarize(path):
         print("%-8s startup median %7.2f ms   call median %8.1f us (runs %.1f to %.1f)   p90 %8.1f us   runs %d   error results %d" % (
             label, med(label, "startup_ms_median"), med(label, "call_us_median"), medians[0], medians[-1],
             med(label, "call_us_p90"), len(runs), sum(r["error_results"] for r in runs)))
-    if "with" in rows and "without" in rows:
-        w, wo = med("with", "call_us_median"), med("without", "call_us_median")
-        print("choke point per-call overhead: %.1f us (%.1f %%)" % (w - wo, (w / wo - 1) * 100))
+    if "without" not in rows:
+        return
+    wo = med("without", "call_us_median")
     for label in rows:
-        if label not in ("with", "without") and "without" in rows:
-            other, wo = med(label, "call_us_median"), med("without", "call_us_median")
-            print("%s per-call overhead: %.1f us (%.1f %%)" % (label, other - wo, (other / wo - 1) * 100))
+        if label == "without":
+            continue
+        other = med(label, "call_us_median")
+        name = "choke point" if label == "with" else label
+        line = "%s per-call overhead: %.1f us (%.1f %%)" % (name, other - wo, (other / wo - 1) * 100)
+        # In paired runs the servers share every moment of the run, so the difference within
+        # each run is the steadier figure; its spread over the runs says how far to trust it.
+        if len(rows[label]) == len(rows["without"]):
+            diffs = sorted(a["call_us_median"] - b["call_us_median"] for a, b in zip(rows[label], rows["without"]))
+            ratios = sorted(a["call_us_median"] / b["call_us_median"] - 1 for a, b in zip(rows[label], rows["without"]))
+            line += "; per run: median %.1f us (%.1f %%), middle half %.1f to %.1f %%" % (
+                statistics.median(diffs), statistics.median(ratios) * 100,
+                ratios[len(ratios) // 4] * 100, ratios[(3 * len(ratios)) // 4] * 100)
+        print(line)
 
 
 def main():
     argv = sys.argv[1:]
     if argv[:1] == ["--summarize"]:
         return summarize(argv[1])
-    if "--" not in argv:
-        raise SystemExit(__doc__)
-    split = argv.index("--")
+    split = argv.index("--") if "--" in argv else len(argv)
     p = argparse.ArgumentParser()
     p.add_argument("--tool", required=True)
     p.add_argument("--args", default="{}")
@@ -105,23 +135,36 @@ def main():
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--stderr", choices=["file", "pipe", "null"], default="file",
                    help="where the server's stderr goes (default: a file)")
+    p.add_argument("--server", action="append", default=[], metavar="LABEL=CMDLINE",
+                   help="a server of a paired run (repeat)")
     opts = p.parse_args(argv[:split])
     cmd = argv[split + 1:]
+    if bool(cmd) == bool(opts.server):
+        raise SystemExit(__doc__)
     env = dict(os.environ)
-    startups, all_lat, errors = [], [], 0
+    args = json.loads(opts.args)
+    if cmd:
+        startups, latencies, errors = [], [], 0
+        for _ in range(opts.runs):
+            server = Server(cmd, env, opts.stderr)
+            for i in range(1, opts.calls + 1):
+                server.call(i, opts.tool, args)
+            server.stop()
+            startups.append(server.startup)
+            latencies.extend(server.latencies)
+            errors += server.errors
+        print(report(startups, latencies, errors))
+        return
+    specs = [s.split("=", 1) for s in opts.server]
     for _ in range(opts.runs):
-        s, lat, e = one_run(cmd, opts.tool, json.loads(opts.args), opts.calls, env, opts.stderr)
-        startups.append(s)
-        all_lat.extend(lat)
-        errors += e
-    all_lat.sort()
-    print(json.dumps({
-        "startup_ms_median": round(statistics.median(startups) * 1000, 2),
-        "call_us_median": round(statistics.median(all_lat) * 1e6, 1),
-        "call_us_p90": round(all_lat[int(len(all_lat) * 0.9)] * 1e6, 1),
-        "calls": len(all_lat),
-        "error_results": errors,
-    }))
+        servers = [Server(shlex.split(cmdline), env, opts.stderr) for _, cmdline in specs]
+        for i in range(1, opts.calls + 1):
+            for k in range(len(servers)):
+                servers[(i + k) % len(servers)].call(i, opts.tool, args)
+        for server in servers:
+            server.stop()
+        for (label, _), server in zip(specs, servers):
+            print(label, report([server.startup], server.latencies, server.errors))
 
 
 if __name__ == "__main__":
