@@ -253,6 +253,62 @@ fn failure_midway_leaves_nothing_behind() {
     assert_eq!(leftovers(dir.path()), [t]);
 }
 
+/// Ctrl-C while the files are being staged stops `new`, and what it wrote is removed.
+#[cfg(unix)]
+#[test]
+fn interrupted_while_staging_leaves_nothing_behind() {
+    use std::time::{Duration, Instant};
+
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+
+    let dir = tempdir();
+    let t = dir.path().join("many-files");
+    // Enough files that staging them takes a good fraction of a second.
+    for d in 0..40 {
+        let sub = t.join(format!("d{d:02}"));
+        fs::create_dir_all(&sub).unwrap();
+        for f in 0..500 {
+            fs::write(sub.join(format!("f{f:03}.txt")), "x").unwrap();
+        }
+    }
+    fs::write(t.join("template.toml"), "description = \"many files\"\n").unwrap();
+    let work = dir.path().join("work");
+    fs::create_dir(&work).unwrap();
+    let mut child = new_in(&work)
+        .args([
+            "srv",
+            "--yes",
+            "--vcs",
+            "none",
+            "--no-workspace",
+            "--template-dir",
+        ])
+        .arg(&t)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while leftovers(&work).is_empty() {
+        assert!(Instant::now() < deadline, "no staging folder appeared");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "new ended before it staged anything"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let pid = Pid::from_raw(i32::try_from(child.id()).unwrap());
+    kill(pid, Signal::SIGINT).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("interrupted: nothing was written"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(leftovers(&work), Vec::<PathBuf>::new());
+}
+
 #[test]
 fn strict_rendering_refuses_missing_variables() {
     let dir = tempdir();

@@ -2,8 +2,27 @@
 //! beside the destination and moved into place only when complete.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context as _, Result, bail};
+
+/// Set by Ctrl-C, SIGTERM or SIGHUP once staging has begun.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// From here on a Ctrl-C no longer ends the process at once: it is noted, and staging stops
+/// at the next file and removes what it wrote. Killed mid-way, the process would leave its
+/// hidden staging folder behind. Once the crate is in place, the signal changes nothing.
+fn defer_interrupts() {
+    // A process has one handler; `new` installs it once, and nothing else in `new` needs one.
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+}
+
+fn stop_if_interrupted() -> Result<()> {
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        bail!("interrupted: nothing was written");
+    }
+    Ok(())
+}
 
 /// Stages the crate with `fill` and moves it to `dest`. On any failure nothing is left behind.
 pub fn write_atomically(
@@ -14,11 +33,13 @@ pub fn write_atomically(
 ) -> Result<()> {
     std::fs::create_dir_all(parent)
         .with_context(|| format!("cannot create {}", parent.display()))?;
+    defer_interrupts();
     let staging = tempfile::Builder::new()
         .prefix(".mcp-secure-new-")
         .tempdir_in(parent)
         .with_context(|| format!("cannot create a staging folder in {}", parent.display()))?;
     fill(staging.path())?;
+    stop_if_interrupted()?;
     if init {
         return move_children(staging.path(), dest);
     }
@@ -43,6 +64,10 @@ fn move_children(staging: &Path, dest: &Path) -> Result<()> {
     for entry in entries {
         let entry = entry?;
         let target = dest.join(entry.file_name());
+        if let Err(err) = stop_if_interrupted() {
+            undo_moves(&moved, staging);
+            return Err(err);
+        }
         let result = if std::fs::symlink_metadata(&target).is_ok() {
             Err(anyhow::anyhow!(
                 "{} appeared while rendering",
@@ -53,9 +78,7 @@ fn move_children(staging: &Path, dest: &Path) -> Result<()> {
                 .with_context(|| format!("cannot move into {}", target.display()))
         };
         if let Err(err) = result {
-            for done in moved.iter().rev() {
-                let _ = std::fs::rename(done, staging.join(done.file_name().unwrap_or_default()));
-            }
+            undo_moves(&moved, staging);
             return Err(err.context("nothing was written"));
         }
         moved.push(target);
@@ -63,8 +86,16 @@ fn move_children(staging: &Path, dest: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Moves entries back into the staging folder, whose guard then removes them.
+fn undo_moves(moved: &[PathBuf], staging: &Path) {
+    for done in moved.iter().rev() {
+        let _ = std::fs::rename(done, staging.join(done.file_name().unwrap_or_default()));
+    }
+}
+
 /// Writes one file of the staged tree; refuses paths that would leave the staging folder.
 pub fn write_file(root: &Path, rel: &Path, bytes: &[u8]) -> Result<()> {
+    stop_if_interrupted()?;
     if rel.is_absolute()
         || rel
             .components()
