@@ -15,7 +15,11 @@ pub struct ToolInfo {
     pub name: String,
     /// The Rust function implementing it.
     pub function: String,
+    /// `description = "…"`, or else the doc comment, as rmcp takes it.
     pub description: Option<String>,
+    /// The doc comment holds a macro (`#[doc = include_str!(…)]`) that check does not expand,
+    /// so the description exists but its text is unknown.
+    pub description_unknown: bool,
     pub title: Option<String>,
     /// Annotation hints such as `read_only_hint`, `destructive_hint`, as declared.
     pub annotations: BTreeMap<String, bool>,
@@ -64,25 +68,31 @@ impl<'ast> Visit<'ast> for Finder<'_> {
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
         if let Some(attr) = f.attrs.iter().find(|a| a.path().is_ident("tool")) {
-            self.found.push(describe(self.file, &f.sig, attr));
+            self.found.push(describe(self.file, &f.sig, attr, &f.attrs));
         }
         syn::visit::visit_impl_item_fn(self, f);
     }
 
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
         if let Some(attr) = f.attrs.iter().find(|a| a.path().is_ident("tool")) {
-            self.found.push(describe(self.file, &f.sig, attr));
+            self.found.push(describe(self.file, &f.sig, attr, &f.attrs));
         }
         syn::visit::visit_item_fn(self, f);
     }
 }
 
-fn describe(file: &std::path::Path, sig: &syn::Signature, attr: &syn::Attribute) -> ToolInfo {
+fn describe(
+    file: &std::path::Path,
+    sig: &syn::Signature,
+    attr: &syn::Attribute,
+    attrs: &[syn::Attribute],
+) -> ToolInfo {
     let function = sig.ident.to_string();
     let mut info = ToolInfo {
         name: function.clone(),
         function,
         description: None,
+        description_unknown: false,
         title: None,
         annotations: BTreeMap::new(),
         params: sig
@@ -169,7 +179,63 @@ fn describe(file: &std::path::Path, sig: &syn::Signature, attr: &syn::Attribute)
         }
         Ok(())
     });
+    if info.description.is_none() {
+        match doc_description(attrs, attr) {
+            DocText::Text(text) => info.description = Some(text),
+            DocText::Unknown => info.description_unknown = true,
+            DocText::None => {}
+        }
+    }
     info
+}
+
+/// What a doc comment gives a tool without `description = …`.
+enum DocText {
+    None,
+    Text(String),
+    Unknown,
+}
+
+/// The description rmcp's `#[tool]` takes from doc comments: the trimmed, non-empty lines
+/// joined by newlines. rmcp folds the function's attributes in order and any attribute other
+/// than a doc comment starts it over, so only the docs after the last such attribute count.
+fn doc_description(attrs: &[syn::Attribute], tool: &syn::Attribute) -> DocText {
+    let mut lines: Vec<String> = Vec::new();
+    let mut unknown = false;
+    // rmcp's macro never sees its own attribute.
+    for a in attrs.iter().filter(|a| !std::ptr::eq(*a, tool)) {
+        let syn::Meta::NameValue(nv) = &a.meta else {
+            lines.clear();
+            unknown = false;
+            continue;
+        };
+        if !a.path().is_ident("doc") {
+            lines.clear();
+            unknown = false;
+            continue;
+        }
+        match &nv.value {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => {
+                let line = s.value().trim().to_string();
+                if !line.is_empty() {
+                    lines.push(line);
+                }
+            }
+            syn::Expr::Macro(_) => unknown = true,
+            _ => {
+                lines.clear();
+                unknown = false;
+            }
+        }
+    }
+    match (unknown, lines.is_empty()) {
+        (true, _) => DocText::Unknown,
+        (false, true) => DocText::None,
+        (false, false) => DocText::Text(lines.join("\n")),
+    }
 }
 
 /// The value of a string literal expression, including `concat!("a", "b")`.
@@ -242,5 +308,66 @@ mod tests {
         assert_eq!(tools[1].name, "wipe");
         assert_eq!(tools[1].function, "delete_all");
         assert_eq!(tools[1].description.as_deref(), Some("Delete everything"));
+    }
+
+    #[test]
+    fn doc_comments_describe_a_tool_as_rmcp_reads_them() {
+        let src = r#"
+            impl S {
+                /// Reads one file
+                ///
+                ///   inside the roots.
+                #[tool(annotations(read_only_hint = true))]
+                fn from_docs(&self) {}
+
+                /// Overridden by the attribute.
+                #[tool(description = "Explicit text wins over the doc comment")]
+                fn explicit(&self) {}
+
+                /// Dropped: rmcp starts over at any other attribute.
+                #[allow(dead_code)]
+                /// Kept after it.
+                #[tool]
+                fn restarted(&self) {}
+
+                #[doc = include_str!("tool.md")]
+                #[tool]
+                fn included(&self) {}
+
+                #[tool]
+                fn bare(&self) {}
+            }
+        "#;
+        let pkg = Package {
+            name: "p".into(),
+            manifest_path: "Cargo.toml".into(),
+            manifest_text: String::new(),
+            is_binary: true,
+            has_lockfile: true,
+            metadata: serde_json::Value::Null,
+        };
+        let ctx = Context::from_files(
+            Path::new("/p"),
+            pkg,
+            vec![("src/lib.rs".into(), src.into())],
+        );
+        let tools = tools(&ctx);
+        let by = |n: &str| tools.iter().find(|t| t.name == n).unwrap();
+        assert_eq!(
+            by("from_docs").description.as_deref(),
+            Some("Reads one file\ninside the roots.")
+        );
+        assert_eq!(
+            by("explicit").description.as_deref(),
+            Some("Explicit text wins over the doc comment")
+        );
+        assert_eq!(
+            by("restarted").description.as_deref(),
+            Some("Kept after it.")
+        );
+        assert_eq!(by("included").description, None);
+        assert!(by("included").description_unknown);
+        assert_eq!(by("bare").description, None);
+        assert!(!by("bare").description_unknown);
     }
 }

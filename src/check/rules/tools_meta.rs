@@ -150,6 +150,8 @@ pub fn vague_description(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for tool in &a.tools {
         let problem = match tool.description.as_deref().map(str::trim) {
+            // A doc comment check cannot read (`include_str!`) is a description all the same.
+            None if tool.description_unknown => None,
             None | Some("") => Some(format!("tool `{}` has no description", tool.name)),
             Some(d) if d.chars().count() < 20 => Some(format!(
                 "description of tool `{}` is too short to decide from: \"{d}\"",
