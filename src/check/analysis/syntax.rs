@@ -220,46 +220,54 @@ pub fn is_test_item(attrs: &[syn::Attribute]) -> bool {
         let syn::Meta::List(list) = &a.meta else {
             return false;
         };
-        let (test, not_test) = mentions_test(&list.tokens);
-        test && !not_test
+        needs_test(&list.tokens)
     })
 }
 
-/// Whether a `cfg` predicate mentions `test` anywhere (an identifier or literal containing it),
-/// and whether it says `not(test...)`. A walk over the tokens: rendering every `cfg` to text
-/// cost more than parsing on large crates, whose items carry many attributes.
-fn mentions_test(tokens: &proc_macro2::TokenStream) -> (bool, bool) {
+/// Whether a `cfg` predicate holds only in test builds: `test`, a test-support feature
+/// (`feature = "test-util"`: a word of its name starts with `test`), `all(..)` with one part
+/// that needs a test build, `any(..)` whose every part does. `not(..)` never does, and
+/// `any(unix, test)` does not either: that code ships on unix. A walk over the tokens, as
+/// rendering every `cfg` to text cost more than parsing on large crates.
+fn needs_test(tokens: &proc_macro2::TokenStream) -> bool {
     use proc_macro2::{Delimiter, TokenTree};
-    let (mut test, mut not_test) = (false, false);
-    let mut after_not = false;
-    for token in tokens.clone() {
-        match token {
-            TokenTree::Ident(i) => {
-                let s = i.to_string();
-                test |= s.contains("test");
-                after_not = s == "not";
+    let parts: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    match parts.as_slice() {
+        [TokenTree::Ident(i)] => i == "test",
+        [
+            TokenTree::Ident(key),
+            TokenTree::Punct(eq),
+            TokenTree::Literal(value),
+        ] if key == "feature" && eq.as_char() == '=' => value
+            .to_string()
+            .trim_matches('"')
+            .split(['-', '_'])
+            .any(|word| word.starts_with("test")),
+        [TokenTree::Ident(op), TokenTree::Group(g)] if g.delimiter() == Delimiter::Parenthesis => {
+            let predicates = split_commas(g.stream());
+            match op.to_string().as_str() {
+                "all" => predicates.iter().any(needs_test),
+                "any" => !predicates.is_empty() && predicates.iter().all(needs_test),
+                _ => false,
             }
-            TokenTree::Literal(l) => {
-                test |= l.to_string().contains("test");
-                after_not = false;
+        }
+        _ => false,
+    }
+}
+
+/// The comma-separated parts of a token list, empty parts dropped.
+fn split_commas(tokens: proc_macro2::TokenStream) -> Vec<proc_macro2::TokenStream> {
+    let mut parts = vec![proc_macro2::TokenStream::new()];
+    for token in tokens {
+        match &token {
+            proc_macro2::TokenTree::Punct(p) if p.as_char() == ',' => {
+                parts.push(proc_macro2::TokenStream::new())
             }
-            TokenTree::Group(g) => {
-                let inner = g.stream();
-                if after_not
-                    && g.delimiter() == Delimiter::Parenthesis
-                    && matches!(inner.clone().into_iter().next(), Some(TokenTree::Ident(i)) if i.to_string().starts_with("test"))
-                {
-                    not_test = true;
-                }
-                let (t, n) = mentions_test(&inner);
-                test |= t;
-                not_test |= n;
-                after_not = false;
-            }
-            TokenTree::Punct(_) => after_not = false,
+            _ => parts.last_mut().expect("never empty").extend([token]),
         }
     }
-    (test, not_test)
+    parts.retain(|p| !p.is_empty());
+    parts
 }
 
 /// Every identifier used as a single-segment path in `expr`, with the field read from it if any
@@ -474,9 +482,19 @@ mod tests {
         assert!(judge("#[tokio::test]"));
         assert!(judge("#[cfg(test)]"));
         assert!(judge("#[cfg(all(test, feature = \"x\"))]"));
-        assert!(judge("#[cfg(any(unix, test))]"));
+        assert!(judge(
+            "#[cfg(all(unix, any(test, feature = \"test-util\")))]"
+        ));
+        assert!(judge("#[cfg(feature = \"testing\")]"));
+        assert!(judge("#[cfg(any(test, feature = \"test_helpers\"))]"));
+        // Code under these ships in an ordinary build.
+        assert!(!judge("#[cfg(any(unix, test))]"));
         assert!(!judge("#[cfg(not(test))]"));
+        assert!(!judge("#[cfg(all(not(test), unix))]"));
         assert!(!judge("#[cfg(feature = \"rt\")]"));
+        assert!(!judge("#[cfg(feature = \"contest\")]"));
+        assert!(!judge("#[cfg(fuzzing_test)]"));
+        assert!(!judge("#[cfg(any())]"));
         assert!(!judge("#[doc = \"a test of docs\"]"));
     }
 
