@@ -299,7 +299,7 @@ pub fn evidence_lines(tools: &[ToolInfo]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::model::{Context, Package};
+    use crate::check::model::Context;
 
     /// A tool as discovery finds it in source (built from source, so new fields of
     /// `ToolInfo` do not break these tests).
@@ -307,15 +307,7 @@ mod tests {
         let src = format!(
             "struct S;\n#[tool_router]\nimpl S {{\n    #[tool(description = {description:?}, annotations(read_only_hint = true))]\n    async fn {name}(&self) -> String {{ String::new() }}\n}}\n"
         );
-        let pkg = Package {
-            name: "p".into(),
-            manifest_path: "Cargo.toml".into(),
-            manifest_text: String::new(),
-            is_binary: true,
-            has_lockfile: true,
-            metadata: serde_json::Value::Null,
-        };
-        let ctx = Context::from_files(Path::new("/p"), pkg, vec![("src/main.rs".into(), src)]);
+        let ctx = Context::of_sources(vec![("src/main.rs".into(), src)]);
         crate::check::analysis::tools::tools(&ctx).remove(0)
     }
 

@@ -56,6 +56,20 @@ pub struct Note {
 }
 
 impl Context {
+    /// A context of one binary package named `p` at `/p` with these sources, for unit tests.
+    #[cfg(test)]
+    pub fn of_sources(files: Vec<(PathBuf, String)>) -> Self {
+        let package = Package {
+            name: "p".into(),
+            manifest_path: "Cargo.toml".into(),
+            manifest_text: String::new(),
+            is_binary: true,
+            has_lockfile: true,
+            metadata: serde_json::Value::Null,
+        };
+        Self::from_files(Path::new("/p"), package, files)
+    }
+
     /// Builds a context from in-memory files; used by the loader and by rule unit tests.
     /// `.rs` files are parsed with syn; unparsable ones become notes.
     #[cfg(test)]

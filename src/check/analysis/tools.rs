@@ -265,8 +265,7 @@ fn string_of(expr: &syn::Expr) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::model::{Context, Package};
-    use std::path::Path;
+    use crate::check::model::Context;
 
     #[test]
     fn finds_tools_with_metadata() {
@@ -282,19 +281,7 @@ mod tests {
                 fn helper(&self) {}
             }
         "#;
-        let pkg = Package {
-            name: "p".into(),
-            manifest_path: "Cargo.toml".into(),
-            manifest_text: String::new(),
-            is_binary: true,
-            has_lockfile: true,
-            metadata: serde_json::Value::Null,
-        };
-        let ctx = Context::from_files(
-            Path::new("/p"),
-            pkg,
-            vec![("src/lib.rs".into(), src.into())],
-        );
+        let ctx = Context::of_sources(vec![("src/lib.rs".into(), src.into())]);
         let tools = tools(&ctx);
         assert_eq!(tools.len(), 2);
         let read = &tools[0];
@@ -338,19 +325,7 @@ mod tests {
                 fn bare(&self) {}
             }
         "#;
-        let pkg = Package {
-            name: "p".into(),
-            manifest_path: "Cargo.toml".into(),
-            manifest_text: String::new(),
-            is_binary: true,
-            has_lockfile: true,
-            metadata: serde_json::Value::Null,
-        };
-        let ctx = Context::from_files(
-            Path::new("/p"),
-            pkg,
-            vec![("src/lib.rs".into(), src.into())],
-        );
+        let ctx = Context::of_sources(vec![("src/lib.rs".into(), src.into())]);
         let tools = tools(&ctx);
         let by = |n: &str| tools.iter().find(|t| t.name == n).unwrap();
         assert_eq!(
