@@ -7,6 +7,8 @@ use common::{cargo, generated};
 
 fn build_test_lint(template: &str, kits: &str) {
     let dir = generated(template, kits);
+    // The generated CI runs `cargo fmt --check` first, so the templates must render formatted.
+    cargo(&dir, &["fmt", "--check"]);
     cargo(&dir, &["build", "--locked", "--quiet"]);
     cargo(&dir, &["test", "--locked", "--quiet"]);
     cargo(
