@@ -52,7 +52,7 @@ make_servers() {
   cp -r "$work/$name-with" "$work/$name-without"
   sed -i "s/^name = \"$name-with\"/name = \"$name-without\"/" "$work/$name-without/Cargo.toml" "$work/$name-without/Cargo.lock"
   # The only change: call_tool dispatches straight to the router.
-  sed -i 's|choke_point::call(self, request, context).await|self.router.call(rmcp::handler::server::tool::ToolCallContext::new(self, request, context)).await|' \
+  sed -i 's|Box::pin(choke_point::call(self, request, context)).await|self.router.call(rmcp::handler::server::tool::ToolCallContext::new(self, request, context)).await|' \
     "$work/$name-without/src/server.rs"
   grep -q 'self.router.call(' "$work/$name-without/src/server.rs" || { echo "could not remove the choke point" >&2; exit 2; }
   if [ -n "${PREVIOUS_TOOL:-}" ]; then
