@@ -24,8 +24,10 @@
 # The unpinned settings include the cross-CPU wake-ups, so their runs spread widely.
 #
 # Usage: scripts/bench-new.sh [RUNS]   (needs hyperfine, python3, taskset; valgrind for step 4)
-# PREVIOUS_TOOL=/path/to/an/older/cargo-mcp-secure adds the `secure` server that binary
-# generates as a third server, `previous`, to every comparison.
+# Servers: `without` (the choke point removed), `with` (as generated), `strict` (the same binary
+# with every audit line written before its reply, `[audit] read_only_delay_ms = 0`), and with
+# PREVIOUS_TOOL=/path/to/an/older/cargo-mcp-secure, `previous`, the `secure` server that binary
+# generates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
@@ -42,10 +44,14 @@ hyperfine --warmup 3 --runs 30 --style basic \
   "$tool new $work/render --yes --vcs none --no-workspace --kits all"
 
 echo "== generated servers: with and without the choke point"
-roles=(without with)
+# `strict` is the `with` binary configured to write every audit line before its reply
+# (`[audit] read_only_delay_ms = 0`), as the template did before lines of reads could wait.
+roles=(without with strict)
 [ -n "${PREVIOUS_TOOL:-}" ] && roles+=(previous)
-# make_servers KITS NAME: generates, configures and builds NAME-with, NAME-without (and
-# NAME-previous) in $work, each with bench.toml.
+# The project, and so the binary, a role runs.
+project_of() { if [ "$1" = strict ]; then echo with; else echo "$1"; fi; }
+# make_servers KITS NAME: generates and builds NAME-with, NAME-without (and NAME-previous) in
+# $work, and writes each role's config, $work/NAME-ROLE.toml.
 make_servers() {
   local kits=$1 name=$2
   "$tool" new "$work/$name-with" --yes --vcs none --no-workspace --kits "$kits" >/dev/null 2>&1
@@ -59,11 +65,13 @@ make_servers() {
     "$PREVIOUS_TOOL" new "$work/$name-previous" --yes --vcs none --no-workspace --kits "$kits" >/dev/null 2>&1
   fi
   for role in "${roles[@]}"; do
-    printf 'enable_dangerous_operations = false\n[limits]\ncalls_per_minute = 100000\n' > "$work/$name-$role/bench.toml"
+    printf 'enable_dangerous_operations = false\n[limits]\ncalls_per_minute = 100000\n' > "$work/$name-$role.toml"
     if [ "$kits" = files ]; then
       printf '[files]\nroots = ["%s"]\nmax_read_bytes = 1048576\nmax_write_bytes = 1048576\nmax_list_entries = 1000\n' \
-        "$work/data" >> "$work/$name-$role/bench.toml"
+        "$work/data" >> "$work/$name-$role.toml"
     fi
+    [ "$role" = strict ] && printf '[audit]\nread_only_delay_ms = 0\n' >> "$work/$name-$role.toml"
+    [ "$role" = strict ] && continue
     (cd "$work/$name-$role" && cargo build --release --locked --quiet 2>/dev/null) || { echo "cannot build $name-$role" >&2; exit 2; }
   done
 }
@@ -80,7 +88,7 @@ measure() {
   local name=$1 setting=$2 tool_name=$3 args=$4 pin=(taskset -c "$cpu") servers=()
   [ "${setting%%-*}" = free ] && pin=()
   for role in "${roles[@]}"; do
-    servers+=(--server "$role=$CARGO_TARGET_DIR/release/$name-$role --config $work/$name-$role/bench.toml")
+    servers+=(--server "$role=$CARGO_TARGET_DIR/release/$name-$(project_of "$role") --config $work/$name-$role.toml")
   done
   local rows=$work/rows.$name.$setting.txt
   for i in $(seq 1 "$runs"); do
@@ -105,7 +113,7 @@ if command -v valgrind >/dev/null; then
     for n in 200 1200; do
       python3 scripts/mcp_timing.py --tool echo --args '{"text":"hello"}' --calls "$n" --runs 1 -- \
         valgrind --tool=callgrind --callgrind-out-file="$work/cg.$role.$n" \
-        "$CARGO_TARGET_DIR/release/echo-$role" --config "$work/echo-$role/bench.toml" >/dev/null 2>&1
+        "$CARGO_TARGET_DIR/release/echo-$(project_of "$role")" --config "$work/echo-$role.toml" >/dev/null 2>&1
     done
     a=$(grep -m1 '^summary:' "$work/cg.$role.1200" | cut -d' ' -f2)
     b=$(grep -m1 '^summary:' "$work/cg.$role.200" | cut -d' ' -f2)
