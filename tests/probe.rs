@@ -607,3 +607,74 @@ fn the_environment_is_minimal_unless_inherited() {
         );
     }
 }
+
+#[test]
+fn every_call_must_leave_a_line_naming_its_tool_on_stderr() {
+    let files = fixture("files");
+    let (_, json) = probe(
+        &["--only", "missing-audit-log"],
+        &["python3", &files, "--fixed", "--no-audit"],
+    );
+    for tool in ["read_file", "list_directory"] {
+        assert!(has(&json, "missing-audit-log", tool), "{tool}: {json:#}");
+    }
+    let finding = &json["findings"][0];
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .contains("left 0 lines naming it on stderr"),
+        "{json:#}"
+    );
+    assert_eq!(finding["request"]["method"], "tools/call", "{json:#}");
+    // The same server with a line per call is quiet.
+    let (_, json) = fixture_run("files", true, &["--only", "missing-audit-log"]);
+    assert_quiet(&json);
+}
+
+#[test]
+fn a_planted_secret_in_the_log_is_reported_without_repeating_it() {
+    let (out, json) = probe(
+        &["--only", "missing-audit-log", "--secret-env", "API_TOKEN"],
+        &["python3", &fixture("files"), "--fixed", "--audit-secret"],
+    );
+    let secret = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["message"].as_str().unwrap().contains("`API_TOKEN`"))
+        .unwrap_or_else(|| panic!("no finding for the logged secret: {json:#}"));
+    assert!(secret["tool"].is_null(), "{secret:#}");
+    let observed = secret["evidence"].as_str().unwrap();
+    assert!(observed.contains("<canary>"), "{observed}");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("mcpcanary"),
+        "the canary was repeated"
+    );
+}
+
+#[test]
+fn a_server_that_ignores_its_stdin_closing_is_reported_and_killed() {
+    let started = std::time::Instant::now();
+    let (out, json) = probe(
+        &["--only", "protocol-violation", "--timeout", "1"],
+        &["python3", &fixture("noise"), "--fixed", "--ignore-eof"],
+    );
+    let shutdown = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["message"] == "the server does not exit when its client closes stdin");
+    assert!(shutdown, "{json:#}");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a warning alone does not fail the run"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "the probe waited for the server"
+    );
+    let (_, json) = fixture_run("noise", true, &["--only", "protocol-violation"]);
+    assert_quiet(&json);
+}

@@ -14,6 +14,10 @@ use super::process::{Group, Spec};
 pub const KNOWN_VERSIONS: &[&str] = &["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
 const OUR_VERSION: &str = "2025-06-18";
 const STDERR_LINES: usize = 40;
+/// Stderr kept whole for the audit check; a server that writes more is only partly judged.
+const STDERR_KEPT_BYTES: usize = 16 << 20;
+/// One kept stderr line is cut to this many bytes.
+const STDERR_LINE_BYTES: usize = 8192;
 
 /// How one request ended.
 #[derive(Debug, Clone)]
@@ -28,12 +32,29 @@ pub enum Reply {
     Closed,
 }
 
+/// What the server wrote to stderr: its last lines for messages, and all of it (up to a
+/// bound) for the audit check.
+#[derive(Default)]
+struct Stderr {
+    tail: VecDeque<String>,
+    kept: Vec<String>,
+    kept_bytes: usize,
+}
+
+/// How a server stopped once its stdin was closed, and everything it wrote to stderr.
+pub struct Stopped {
+    /// The exit status, when the server exited by itself in the time given.
+    pub exited: Option<std::process::ExitStatus>,
+    pub stderr: Vec<String>,
+}
+
 pub struct Client {
     group: Group,
     /// Lines for the writer thread: a server that stops reading cannot block the probe.
     stdin: Option<Sender<Vec<u8>>>,
     rx: Receiver<Option<String>>,
-    stderr: Arc<Mutex<VecDeque<String>>>,
+    stderr: Arc<Mutex<Stderr>>,
+    stderr_reader: Option<std::thread::JoinHandle<()>>,
     next_id: i64,
     /// Lines on stdout that were not JSON-RPC, with the method in flight.
     pub pollution: Vec<(String, String)>,
@@ -92,16 +113,13 @@ impl Client {
             }
             let _ = tx.send(None);
         });
-        let stderr = Arc::new(Mutex::new(VecDeque::new()));
-        let tail = Arc::clone(&stderr);
-        std::thread::spawn(move || {
+        let stderr = Arc::new(Mutex::new(Stderr::default()));
+        let log = Arc::clone(&stderr);
+        let stderr_reader = std::thread::spawn(move || {
             let reader = BufReader::new(stderr_pipe);
             for line in reader.split(b'\n').map_while(Result::ok) {
-                if let Ok(mut t) = tail.lock() {
-                    if t.len() == STDERR_LINES {
-                        t.pop_front();
-                    }
-                    t.push_back(String::from_utf8_lossy(&line).chars().take(400).collect());
+                if let Ok(mut log) = log.lock() {
+                    log.push(&line);
                 }
             }
         });
@@ -111,6 +129,7 @@ impl Client {
             stdin: Some(stdin),
             rx,
             stderr,
+            stderr_reader: Some(stderr_reader),
             next_id: 0,
             pollution: Vec::new(),
             violations: Vec::new(),
@@ -121,8 +140,31 @@ impl Client {
     pub fn stderr_tail(&self) -> Vec<String> {
         self.stderr
             .lock()
-            .map(|t| t.iter().cloned().collect())
+            .map(|log| log.tail.iter().cloned().collect())
             .unwrap_or_default()
+    }
+
+    /// Stops the server as an MCP client should: closes its stdin and waits up to `within`
+    /// for it to exit. Then the process group is killed whatever happened, so nothing it
+    /// started survives, and the rest of stderr is read.
+    pub fn stop(mut self, within: Duration) -> Stopped {
+        self.stdin = None;
+        let exited = self.exit_status(within);
+        self.group.kill();
+        // With the whole group gone nobody holds the pipe; the bound is for a grandchild
+        // that escaped the group and kept it open.
+        if let Some(reader) = self.stderr_reader.take() {
+            let deadline = Instant::now() + Duration::from_secs(1);
+            while !reader.is_finished() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+        let stderr = self
+            .stderr
+            .lock()
+            .map(|mut log| std::mem::take(&mut log.kept))
+            .unwrap_or_default();
+        Stopped { exited, stderr }
     }
 
     /// The exit status, waiting up to `within` for a server that just closed its output.
@@ -279,6 +321,24 @@ impl Client {
             self.notify("notifications/initialized", json!({}));
         }
         reply
+    }
+}
+
+impl Stderr {
+    fn push(&mut self, line: &[u8]) {
+        if self.tail.len() == STDERR_LINES {
+            self.tail.pop_front();
+        }
+        let text = String::from_utf8_lossy(line);
+        self.tail.push_back(text.chars().take(400).collect());
+        if self.kept_bytes < STDERR_KEPT_BYTES {
+            let mut end = text.len().min(STDERR_LINE_BYTES);
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            self.kept_bytes += end;
+            self.kept.push(text[..end].to_string());
+        }
     }
 }
 

@@ -244,7 +244,7 @@ fn probe(sandbox: &Sandbox, spec: Spec, limits: Limits) -> Result<Run> {
         t.attacked = false;
         t.reason = Some("a rate limiter kept refusing the attacks even after waiting; the results prove nothing".into());
     }
-    s.shutdown();
+    s.shutdown(&tools);
     Ok(Run {
         server,
         tools: statuses,

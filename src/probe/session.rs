@@ -1,7 +1,7 @@
 //! One probe run against one server: bounded calls, restarts after crashes and hangs, and the
 //! observations made after every call.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -76,6 +76,9 @@ pub struct Session<'a> {
     /// Tools whose attacks a rate limiter kept refusing.
     pub rate_limited: BTreeSet<String>,
     pub last_stderr: Vec<String>,
+    /// Answered calls per tool name on the running server, with the last request: each should
+    /// leave an audit line on that server's stderr.
+    answered: BTreeMap<String, (usize, Value)>,
 }
 
 impl<'a> Session<'a> {
@@ -95,6 +98,7 @@ impl<'a> Session<'a> {
             stopped: None,
             rate_limited: BTreeSet::new(),
             last_stderr: Vec::new(),
+            answered: BTreeMap::new(),
         }
     }
 
@@ -163,6 +167,8 @@ impl<'a> Session<'a> {
                 return None;
             }
             self.restarts += 1;
+            // The calls that crashed or hung the last server are not held against its log.
+            self.answered.clear();
             let mut client = Client::spawn(&self.spec).ok()?;
             if !matches!(client.handshake(self.limits.timeout), Reply::Result(_)) {
                 self.last_stderr = client.stderr_tail();
@@ -240,6 +246,14 @@ impl<'a> Session<'a> {
         let request = client.envelope("tools/call", &params);
         let reply = client.request("tools/call", params, timeout);
         self.calls += 1;
+        if matches!(reply, Reply::Result(_) | Reply::Error { .. }) {
+            let entry = self
+                .answered
+                .entry(name.to_string())
+                .or_insert((0, Value::Null));
+            entry.0 += 1;
+            entry.1 = request.clone();
+        }
         let text = match &reply {
             Reply::Result(r) => result_text(r),
             Reply::Error { message, data, .. } => match data {
@@ -491,12 +505,122 @@ impl<'a> Session<'a> {
         }
     }
 
-    pub fn shutdown(&mut self) {
-        if let Some(mut c) = self.client.take() {
-            self.last_stderr = c.stderr_tail();
-            c.kill();
+    /// Stops the server as an MCP client does (stdin closed, then a wait) and judges what it
+    /// left: whether it exited, and its stderr. `tools` are the listed tools.
+    pub fn shutdown(&mut self, tools: &[Tool]) {
+        let Some(client) = self.client.take() else {
+            return;
+        };
+        self.last_stderr = client.stderr_tail();
+        let stopped = client.stop(self.limits.timeout);
+        if stopped.exited.is_none() && !process::interrupted() && self.wants("protocol-violation") {
+            let evidence = Evidence {
+                argument: None,
+                request: Value::String("(stdin closed)".into()),
+                observed: format!(
+                    "still running {:?} after its stdin was closed; the probe killed it",
+                    self.limits.timeout
+                ),
+            };
+            self.report(
+                "protocol-violation",
+                Severity::Warn,
+                None,
+                "clean-shutdown",
+                "the server does not exit when its client closes stdin".into(),
+                Some(evidence),
+            );
+        }
+        // A killed server may have lost lines it held back, so only an exit is judged.
+        if stopped.exited.is_some() && self.wants("missing-audit-log") {
+            self.audit_lines(tools, &stopped.stderr);
         }
     }
+
+    /// Every answered call to a listed tool should leave a line naming the tool on stderr,
+    /// and no planted secret may appear there. The probe cannot parse every server's log
+    /// format, so it counts lines that name the tool: lenient, never a false alarm for a
+    /// server that logs each call with its tool's name.
+    fn audit_lines(&mut self, tools: &[Tool], stderr: &[String]) {
+        let answered = std::mem::take(&mut self.answered);
+        for (name, (calls, request)) in answered {
+            if !tools.iter().any(|t| t.name == name) {
+                continue;
+            }
+            let lines = stderr.iter().filter(|l| names_tool(l, &name)).count();
+            if lines >= calls {
+                continue;
+            }
+            let evidence = Evidence {
+                argument: None,
+                request,
+                observed: format!(
+                    "{lines} stderr {} `{name}` after {calls} answered {} to it",
+                    if lines == 1 {
+                        "line names"
+                    } else {
+                        "lines name"
+                    },
+                    if calls == 1 { "call" } else { "calls" },
+                ),
+            };
+            self.report(
+                "missing-audit-log",
+                Severity::Warn,
+                Some(&name),
+                "record-per-call",
+                format!(
+                    "{calls} {} to `{name}` left {lines} {} naming it on stderr: not every call is audited",
+                    if calls == 1 { "call" } else { "calls" },
+                    if lines == 1 { "line" } else { "lines" },
+                ),
+                Some(evidence),
+            );
+        }
+        let planted: Vec<(String, String)> = self
+            .sandbox
+            .secrets
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        for (var, value) in planted {
+            let Some(line) = stderr.iter().find(|l| l.contains(&value)) else {
+                continue;
+            };
+            let evidence = Evidence {
+                argument: None,
+                request: Value::Null,
+                observed: format!(
+                    "stderr: {}",
+                    line.replace(&value, "<canary>")
+                        .chars()
+                        .take(300)
+                        .collect::<String>()
+                ),
+            };
+            self.report(
+                "missing-audit-log",
+                Severity::Warn,
+                None,
+                &format!("secret-{var}"),
+                format!("the log holds the value of `{var}`, a secret the probe planted: logs must not carry secrets"),
+                Some(evidence),
+            );
+        }
+    }
+}
+
+/// Whether `line` holds `name` as a whole word: not inside a longer identifier.
+fn names_tool(line: &str, name: &str) -> bool {
+    if name.is_empty() {
+        return false;
+    }
+    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    line.match_indices(name).any(|(at, _)| {
+        let before = line[..at].chars().next_back();
+        let after = line[at + name.len()..].chars().next();
+        !before.is_some_and(word) && !after.is_some_and(word)
+    })
 }
 
 /// Replaces huge strings (the 1 MiB payload) in a request kept as evidence by a description.
@@ -531,4 +655,20 @@ pub fn result_text(result: &Value) -> String {
         out.push_str(&s.to_string());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_tool;
+
+    #[test]
+    fn a_tool_is_named_only_as_a_whole_word() {
+        assert!(names_tool(r#"{"tool":"echo","outcome":"ok"}"#, "echo"));
+        assert!(names_tool("called echo", "echo"));
+        assert!(names_tool("tool=read_file ok", "read_file"));
+        assert!(!names_tool(r#"{"tool":"echo_all"}"#, "echo"));
+        assert!(!names_tool("re-echo", "echo"));
+        assert!(!names_tool("nothing here", "echo"));
+        assert!(!names_tool("anything", ""));
+    }
 }
