@@ -3,6 +3,8 @@
 
 mod args;
 mod attacks;
+#[cfg(test)]
+mod checks;
 mod client;
 mod derive;
 mod observe;
