@@ -9,6 +9,7 @@ mod cli;
 mod explain;
 mod finding;
 mod list;
+mod poisoning;
 mod probe;
 mod render;
 mod report;

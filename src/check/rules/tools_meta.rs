@@ -52,35 +52,6 @@ fn says_destructive(text: &str) -> bool {
     })
 }
 
-/// Invisible characters: zero-width, bidirectional controls, the tags block, soft hyphen.
-fn invisible(c: char) -> bool {
-    matches!(c as u32, 0x00AD | 0x180E | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x2069 | 0xFEFF | 0xE0000..=0xE007F)
-}
-
-const HIDDEN: &[&str] = &[
-    "ignore previous",
-    "ignore all previous",
-    "ignore the above",
-    "disregard previous",
-    "do not tell the user",
-    "don't tell the user",
-    "do not mention",
-    "don't mention",
-    "without telling",
-    "without informing",
-    "<important>",
-    "<system>",
-    "</important>",
-    "~/.ssh",
-    "id_rsa",
-    "id_ed25519",
-    ".aws/credentials",
-    "before using this tool",
-    "always call this tool first",
-    "do not inform",
-    "keep this secret from",
-];
-
 /// Hidden instructions or invisible characters in a tool's description, title or parameter docs.
 pub fn tool_poisoning(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -109,7 +80,7 @@ pub fn tool_poisoning(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
             }
         }
         for (what, text) in texts {
-            if let Some(c) = text.chars().find(|&c| invisible(c)) {
+            if let Some(c) = text.chars().find(|&c| crate::poisoning::invisible(c)) {
                 out.push(poison(
                     tool,
                     format!(
@@ -119,7 +90,7 @@ pub fn tool_poisoning(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
                 ));
             }
             let lower = text.to_lowercase();
-            if let Some(p) = HIDDEN.iter().find(|p| lower.contains(*p)) {
+            if let Some((p, _)) = crate::poisoning::instruction(&lower) {
                 out.push(poison(
                     tool,
                     format!(

@@ -8,36 +8,11 @@ use crate::finding::{Evidence, Severity};
 use crate::probe::session::Session;
 use crate::probe::tool::{Tool, words};
 
-/// Phrases that address the model rather than describe the tool.
-const INSTRUCTIONS: &[&str] = &[
-    "<important>",
-    "ignore previous",
-    "ignore all previous",
-    "ignore the above",
-    "do not tell",
-    "don't tell",
-    "do not mention",
-    "don't mention",
-    "without telling",
-    "before using this tool",
-    "you must first",
-    "system prompt",
-    "id_rsa",
-    "~/.ssh",
-    "<!--",
-    "secret instruction",
-    "do not reveal",
-    "the user must not",
-];
 /// Verbs that change state; `run` and `execute` are left out because `run_query` may be honest.
 const WRITE_WORDS: &[&str] = &[
     "write", "delete", "remove", "create", "update", "insert", "drop", "set", "move", "rename",
     "append",
 ];
-
-pub fn invisible(c: char) -> bool {
-    matches!(c as u32, 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0xFEFF | 0x00AD | 0x180E | 0xE0000..=0xE007F)
-}
 
 fn listing_request(method: &str) -> Value {
     json!({"jsonrpc": "2.0", "method": method, "params": {}})
@@ -45,7 +20,7 @@ fn listing_request(method: &str) -> Value {
 
 /// Checks one piece of text a model will read; `key` names where it came from.
 fn poisoning(s: &mut Session, tool: Option<&str>, whole: &str, key: &str, method: &str) {
-    if let Some(c) = whole.chars().find(|c| invisible(*c)) {
+    if let Some(c) = whole.chars().find(|c| crate::poisoning::invisible(*c)) {
         let ev = Evidence {
             argument: None,
             request: listing_request(method),
@@ -61,8 +36,7 @@ fn poisoning(s: &mut Session, tool: Option<&str>, whole: &str, key: &str, method
         );
     }
     let lower = whole.to_ascii_lowercase();
-    if let Some(p) = INSTRUCTIONS.iter().find(|p| lower.contains(*p)) {
-        let at = lower.find(p).unwrap_or(0);
+    if let Some((_, at)) = crate::poisoning::instruction(&lower) {
         let snippet: String = whole.get(at..).unwrap_or("").chars().take(120).collect();
         let ev = Evidence {
             argument: None,
