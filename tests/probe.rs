@@ -678,3 +678,15 @@ fn a_server_that_ignores_its_stdin_closing_is_reported_and_killed() {
     let (_, json) = fixture_run("noise", true, &["--only", "protocol-violation"]);
     assert_quiet(&json);
 }
+
+#[test]
+fn a_line_printed_on_stdout_after_the_last_response_is_pollution_too() {
+    let (_, json) = probe(
+        &["--only", "stdout-pollution"],
+        &["python3", &fixture("noise"), "--fixed", "--goodbye"],
+    );
+    let found = json["findings"].as_array().unwrap().iter().any(|f| {
+        f["id"] == "stdout-pollution" && f["evidence"].as_str().unwrap_or("").contains("goodbye")
+    });
+    assert!(found, "{json:#}");
+}

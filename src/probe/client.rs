@@ -147,10 +147,14 @@ impl Client {
     /// Stops the server as an MCP client should: closes its stdin and waits up to `within`
     /// for it to exit. Then the process group is killed whatever happened, so nothing it
     /// started survives, and the rest of stderr is read.
-    pub fn stop(mut self, within: Duration) -> Stopped {
+    pub fn stop(&mut self, within: Duration) -> Stopped {
         self.stdin = None;
         let exited = self.exit_status(within);
         self.group.kill();
+        // What the server printed after the last response is judged like the rest of stdout.
+        while let Ok(Some(line)) = self.rx.recv_timeout(Duration::from_millis(100)) {
+            self.route(&line, -1, "(after stdin was closed)");
+        }
         // With the whole group gone nobody holds the pipe; the bound is for a grandchild
         // that escaped the group and kept it open.
         if let Some(reader) = self.stderr_reader.take() {

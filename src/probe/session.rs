@@ -169,6 +169,7 @@ impl<'a> Session<'a> {
             self.restarts += 1;
             // The calls that crashed or hung the last server are not held against its log.
             self.answered.clear();
+            self.pollution_seen = 0;
             let mut client = Client::spawn(&self.spec).ok()?;
             if !matches!(client.handshake(self.limits.timeout), Reply::Result(_)) {
                 self.last_stderr = client.stderr_tail();
@@ -231,6 +232,7 @@ impl<'a> Session<'a> {
             return None;
         }
         let o = self.call_once(name, args)?;
+        self.check_pollution(Some(&o.request));
         if !o.answered()
             && let Some(mut c) = self.client.take()
         {
@@ -294,6 +296,8 @@ impl<'a> Session<'a> {
             // After Ctrl-C the handler killed the server: that is no crash of its own.
             Reply::Timeout | Reply::Closed if process::interrupted() => {}
             Reply::Timeout | Reply::Closed => {
+                // What it printed before going away is judged before the client is dropped.
+                self.check_pollution(Some(&o.request));
                 let client = self.client.as_mut();
                 let (what, key) = match (&o.reply, client) {
                     (Reply::Timeout, _) => (
@@ -481,6 +485,7 @@ impl<'a> Session<'a> {
         let Some(client) = self.client() else { return };
         client.send_line(LINE);
         let reply = client.request("ping", json!({}), timeout);
+        self.check_pollution(None);
         if matches!(reply, Reply::Closed | Reply::Timeout) {
             let observed = match reply {
                 Reply::Closed => "the server exited after one malformed JSON line",
@@ -508,11 +513,14 @@ impl<'a> Session<'a> {
     /// Stops the server as an MCP client does (stdin closed, then a wait) and judges what it
     /// left: whether it exited, and its stderr. `tools` are the listed tools.
     pub fn shutdown(&mut self, tools: &[Tool]) {
-        let Some(client) = self.client.take() else {
+        let Some(mut client) = self.client.take() else {
             return;
         };
         self.last_stderr = client.stderr_tail();
         let stopped = client.stop(self.limits.timeout);
+        self.client = Some(client);
+        self.check_pollution(None);
+        self.client = None;
         if stopped.exited.is_none() && !process::interrupted() && self.wants("protocol-violation") {
             let evidence = Evidence {
                 argument: None,
