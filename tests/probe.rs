@@ -690,3 +690,25 @@ fn a_line_printed_on_stdout_after_the_last_response_is_pollution_too() {
     });
     assert!(found, "{json:#}");
 }
+
+#[test]
+fn arguments_of_the_wrong_type_must_be_refused() {
+    // Without --fixed the fixture checks no schema, and `--lenient-types` makes its tools take
+    // any value as a string.
+    let (_, json) = probe(
+        &["--only", "unvalidated-input"],
+        &["python3", &fixture("hidden"), "--lenient-types"],
+    );
+    let types = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["message"] == "`read_note` accepts arguments of the wrong type");
+    assert!(types, "{json:#}");
+    // Fixed, it checks the schema first.
+    let (_, json) = probe(
+        &["--only", "unvalidated-input"],
+        &["python3", &fixture("hidden"), "--fixed", "--lenient-types"],
+    );
+    assert_quiet(&json);
+}

@@ -1,5 +1,6 @@
 //! Oversized (1 MiB) and type-confused input: a clean refusal, no crash, no hang.
-//! Crashes and hangs are filed by the session; acceptance without any limit is a warning.
+//! Crashes and hangs are filed by the session; acceptance without any limit, or of values of
+//! the wrong type, is a warning.
 
 use serde_json::{Map, Value, json};
 
@@ -71,12 +72,31 @@ pub fn run(s: &mut Session, tool: &Tool) {
         };
         confused.insert(p.name.clone(), v);
     }
-    s.call(
+    let Some(o) = s.call(
         tool,
         &tool.name,
         Value::Object(confused),
         None,
         "unvalidated-input",
         "type-confused arguments",
-    );
+    ) else {
+        return;
+    };
+    // Derived parameters have guessed types, so only a declared schema can be broken.
+    if o.ok() && !tool.derived && s.wants("unvalidated-input") {
+        let ev = Evidence {
+            argument: None,
+            request: o.request.clone(),
+            observed: "every parameter had the wrong type for its schema, and the call succeeded"
+                .to_string(),
+        };
+        s.report(
+            "unvalidated-input",
+            Severity::Warn,
+            Some(&tool.name),
+            "types",
+            format!("`{}` accepts arguments of the wrong type", tool.name),
+            Some(ev),
+        );
+    }
 }
