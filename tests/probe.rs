@@ -712,3 +712,41 @@ fn arguments_of_the_wrong_type_must_be_refused() {
     );
     assert_quiet(&json);
 }
+
+#[test]
+fn unknown_methods_and_unsupported_versions_follow_the_protocol() {
+    let messages = |json: &Value| -> Vec<String> {
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["message"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (_, json) = probe(
+        &["--only", "protocol-violation"],
+        &[
+            "python3",
+            &fixture("noise"),
+            "--fixed",
+            "--echo-version",
+            "--no-method-errors",
+        ],
+    );
+    let found = messages(&json);
+    assert!(
+        found
+            .iter()
+            .any(|m| m.contains("unknown method with error -32601")),
+        "{json:#}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|m| m.contains("did not answer with a version it supports")),
+        "{json:#}"
+    );
+    // The fixture without those flags answers -32601 and its own version.
+    let (_, json) = fixture_run("noise", true, &["--only", "protocol-violation"]);
+    assert_quiet(&json);
+}

@@ -5,93 +5,32 @@
 use std::collections::BTreeSet;
 
 /// (checklist id, check name, where the probe makes it).
+#[rustfmt::skip]
 const CHECKS: &[(&str, &str, &str)] = &[
-    (
-        "command-injection",
-        "command-injection",
-        "attacks/shell.rs, attacks/option.rs",
-    ),
-    (
-        "crash-or-hang",
-        "malformed-json",
-        "session.rs: malformed_json",
-    ),
+    ("command-injection", "command-injection", "attacks/shell.rs, attacks/option.rs"),
+    ("crash-or-hang", "malformed-json", "session.rs: malformed_json"),
     ("crash-or-hang", "oversized-input", "attacks/oversize.rs"),
     ("crash-or-hang", "server-survives", "session.rs: observe"),
     ("crash-or-hang", "type-confusion", "attacks/oversize.rs"),
-    (
-        "excessive-privilege",
-        "effect-outside-sandbox",
-        "mod.rs: attack_tool, the baseline call",
-    ),
+    ("excessive-privilege", "effect-outside-sandbox", "mod.rs: attack_tool, the baseline call"),
     ("hidden-tool", "unlisted-tool-callable", "attacks/hidden.rs"),
-    (
-        "information-disclosure",
-        "error-leaks-internals",
-        "observe.rs: hygiene",
-    ),
-    (
-        "misleading-annotation",
-        "read-only-tool-writes",
-        "session.rs: observe",
-    ),
-    (
-        "missing-audit-log",
-        "audit-record-per-call",
-        "session.rs: audit_lines",
-    ),
-    (
-        "missing-confirmation",
-        "confirm-with-other-arguments",
-        "attacks/confirm.rs",
-    ),
-    (
-        "missing-rate-limit",
-        "burst-not-throttled",
-        "attacks/burst.rs",
-    ),
+    ("information-disclosure", "error-leaks-internals", "observe.rs: hygiene"),
+    ("misleading-annotation", "read-only-tool-writes", "session.rs: observe"),
+    ("missing-audit-log", "audit-record-per-call", "session.rs: audit_lines"),
+    ("missing-confirmation", "confirm-with-other-arguments", "attacks/confirm.rs"),
+    ("missing-rate-limit", "burst-not-throttled", "attacks/burst.rs"),
     ("path-traversal", "path-traversal", "attacks/paths.rs"),
-    (
-        "protocol-violation",
-        "clean-shutdown",
-        "session.rs: shutdown",
-    ),
-    (
-        "protocol-violation",
-        "handshake",
-        "mod.rs: handshake_checks",
-    ),
-    (
-        "protocol-violation",
-        "stdout-is-json-rpc",
-        "client.rs: route",
-    ),
+    ("protocol-violation", "clean-shutdown", "session.rs: shutdown"),
+    ("protocol-violation", "handshake", "mod.rs: handshake_checks"),
+    ("protocol-violation", "jsonrpc-errors", "attacks/protocol.rs: unknown_method"),
+    ("protocol-violation", "stdout-is-json-rpc", "client.rs: route"),
+    ("protocol-violation", "version-negotiation", "attacks/protocol.rs: version_negotiation"),
     ("sql-injection", "sql-injection", "attacks/sql.rs"),
-    (
-        "stdout-pollution",
-        "non-json-on-stdout",
-        "session.rs: check_pollution",
-    ),
-    (
-        "tool-poisoning",
-        "description-poisoning",
-        "attacks/metadata.rs: poisoning",
-    ),
-    (
-        "unsanitised-output",
-        "canary-in-result",
-        "observe.rs: secret_leaks",
-    ),
-    (
-        "unvalidated-input",
-        "out-of-schema-accepted",
-        "attacks/oversize.rs",
-    ),
-    (
-        "vague-tool-description",
-        "description-quality",
-        "attacks/metadata.rs: tools",
-    ),
+    ("stdout-pollution", "non-json-on-stdout", "session.rs: check_pollution"),
+    ("tool-poisoning", "description-poisoning", "attacks/metadata.rs: poisoning"),
+    ("unsanitised-output", "canary-in-result", "observe.rs: secret_leaks"),
+    ("unvalidated-input", "out-of-schema-accepted", "attacks/oversize.rs"),
+    ("vague-tool-description", "description-quality", "attacks/metadata.rs: tools"),
 ];
 
 #[test]

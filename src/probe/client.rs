@@ -26,6 +26,8 @@ pub enum Reply {
     Error {
         message: String,
         data: Option<Value>,
+        /// The JSON-RPC error code, when the server gave an integer one.
+        code: Option<i64>,
     },
     Timeout,
     /// The server closed stdout or exited.
@@ -282,6 +284,7 @@ impl Client {
                     .unwrap_or("")
                     .to_string(),
                 data: err.get("data").cloned(),
+                code: err.get("code").and_then(Value::as_i64),
             });
         }
         match value.get("result") {
@@ -294,6 +297,7 @@ impl Client {
                 Some(Reply::Error {
                     message: "no result".into(),
                     data: None,
+                    code: None,
                 })
             }
         }
@@ -315,8 +319,13 @@ impl Client {
 
     /// `initialize` then `notifications/initialized`; returns the initialize result.
     pub fn handshake(&mut self, timeout: Duration) -> Reply {
+        self.handshake_as(OUR_VERSION, timeout)
+    }
+
+    /// The handshake, asking for protocol `version`.
+    pub fn handshake_as(&mut self, version: &str, timeout: Duration) -> Reply {
         let params = json!({
-            "protocolVersion": OUR_VERSION,
+            "protocolVersion": version,
             "capabilities": {"roots": {"listChanged": false}},
             "clientInfo": {"name": "cargo-mcp-secure-probe", "version": env!("CARGO_PKG_VERSION")},
         });

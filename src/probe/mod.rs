@@ -217,6 +217,7 @@ fn probe(sandbox: &Sandbox, spec: Spec, limits: Limits) -> Result<Run> {
     };
     let mut s = Session::new(sandbox, spec, client, limits);
     let server = handshake_checks(&mut s, &init);
+    attacks::protocol::unknown_method(&mut s);
     s.check_pollution(None);
     let tools = list_tools(&mut s);
     attacks::metadata::tools(&mut s, &tools);
@@ -247,6 +248,8 @@ fn probe(sandbox: &Sandbox, spec: Spec, limits: Limits) -> Result<Run> {
         t.reason = Some("a rate limiter kept refusing the attacks even after waiting; the results prove nothing".into());
     }
     s.shutdown(&tools);
+    // A second server, after the first has gone, so the two never share the sandbox.
+    attacks::protocol::version_negotiation(&mut s);
     Ok(Run {
         server,
         tools: statuses,

@@ -182,6 +182,21 @@ impl<'a> Session<'a> {
         self.client.as_mut()
     }
 
+    /// Starts a second server, used only for its handshake asking for protocol `version`,
+    /// and stops it; None when it cannot start or the run is out of time.
+    pub fn fresh_handshake(&mut self, version: &str) -> Option<Reply> {
+        if self.stopped.is_some()
+            || process::interrupted()
+            || Instant::now() >= self.limits.deadline
+        {
+            return None;
+        }
+        let mut client = Client::spawn(&self.spec).ok()?;
+        let reply = client.handshake_as(version, self.limits.timeout);
+        client.stop(Duration::from_millis(500));
+        Some(reply)
+    }
+
     /// A plain request (not a tool call) with the same timeout; no observations.
     pub fn request(&mut self, method: &str, params: Value) -> Reply {
         let timeout = self.limits.timeout;

@@ -8,5 +8,6 @@ pub mod metadata;
 pub mod option;
 pub mod oversize;
 pub mod paths;
+pub mod protocol;
 pub mod shell;
 pub mod sql;
