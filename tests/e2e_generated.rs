@@ -7,8 +7,6 @@ use common::{cargo, generated};
 
 fn build_test_lint(template: &str, kits: &str) {
     let dir = generated(template, kits);
-    // The generated CI runs `cargo fmt --check` first, so the templates must render formatted.
-    cargo(&dir, &["fmt", "--check"]);
     cargo(&dir, &["build", "--locked", "--quiet"]);
     cargo(&dir, &["test", "--locked", "--quiet"]);
     cargo(
@@ -41,4 +39,25 @@ fn workshop_builds_and_its_planted_flaw_works() {
     let dir = generated("workshop", "all");
     cargo(&dir, &["build", "--locked", "--quiet"]);
     cargo(&dir, &["test", "--locked", "--quiet"]);
+}
+
+/// The generated CI runs `cargo fmt --check` first, and conditional blocks change line
+/// lengths, so every kit set of both templates must render formatted.
+#[test]
+fn every_kit_set_of_both_templates_renders_rustfmt_clean() {
+    const KITS: [&str; 4] = ["files", "sql", "command", "confirm"];
+    for template in ["secure", "workshop"] {
+        for mask in 0..16 {
+            let kits: Vec<&str> = (0..4)
+                .filter(|i| mask >> i & 1 == 1)
+                .map(|i| KITS[i])
+                .collect();
+            let kits = if kits.is_empty() {
+                "none".to_string()
+            } else {
+                kits.join(",")
+            };
+            cargo(&generated(template, &kits), &["fmt", "--check"]);
+        }
+    }
 }
