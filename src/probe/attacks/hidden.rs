@@ -16,10 +16,12 @@ const DESTRUCTIVE: &[&str] = &["delete", "remove"];
 const MAX_NAMES: usize = 16;
 
 /// Candidate names not in the listing, each with the listed tool whose arguments it borrows.
+/// Each tool gives its names in turn, so the bound spreads over every tool, not the first.
 pub fn candidates(tools: &[Tool], destructive: bool) -> Vec<(String, usize)> {
     let listed: BTreeSet<&str> = tools.iter().map(|t| t.name.as_str()).collect();
-    let mut out: Vec<(String, usize)> = Vec::new();
+    let mut per_tool: Vec<Vec<(String, usize)>> = Vec::new();
     for (i, t) in tools.iter().enumerate() {
+        let mut out: Vec<(String, usize)> = Vec::new();
         let sep = if t.name.contains('_') {
             '_'
         } else if t.name.contains('-') {
@@ -48,6 +50,20 @@ pub fn candidates(tools: &[Tool], destructive: bool) -> Vec<(String, usize)> {
                     out.push((n, i));
                 }
             }
+        }
+        per_tool.push(out);
+    }
+    let mut out: Vec<(String, usize)> = Vec::new();
+    for round in 0.. {
+        for names in &per_tool {
+            if let Some((n, i)) = names.get(round)
+                && !out.iter().any(|(o, _)| o == n)
+            {
+                out.push((n.clone(), *i));
+            }
+        }
+        if out.len() >= MAX_NAMES || per_tool.iter().all(|names| names.len() <= round) {
+            break;
         }
     }
     out.truncate(MAX_NAMES);
@@ -89,5 +105,44 @@ pub fn run(s: &mut Session, tools: &[Tool]) {
                 }),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn tool(name: &str) -> Tool {
+        let raw = json!({"name": name, "description": "d", "inputSchema": {"type": "object"}});
+        Tool::from_listing(&raw).unwrap()
+    }
+
+    #[test]
+    fn every_listed_tool_lends_its_name_within_the_bound() {
+        let tools = [
+            tool("read_note"),
+            tool("list_items"),
+            tool("get_weather"),
+            tool("shout"),
+        ];
+        let names = candidates(&tools, false);
+        assert_eq!(names.len(), MAX_NAMES);
+        for i in 0..tools.len() {
+            assert!(
+                names.iter().any(|(_, source)| *source == i),
+                "no name from tool {i}: {names:?}"
+            );
+        }
+        assert!(
+            names
+                .iter()
+                .all(|(n, _)| !n.starts_with("delete") && !n.starts_with("remove"))
+        );
+        assert!(
+            names
+                .iter()
+                .all(|(n, _)| tools.iter().all(|t| t.name != *n))
+        );
     }
 }
