@@ -271,3 +271,125 @@ fn rule_names_match_the_checks_the_checklist_documents() {
         }
     }
 }
+
+type Walk = fn(&Context, &super::common::Analysis<'_>) -> Vec<Finding>;
+
+/// Walkers whose findings `split.rs` shares out among rules by wording, with those rules.
+fn splits() -> Vec<(&'static str, Walk, Vec<Walk>)> {
+    use super::split::*;
+    use super::{command, disclosure, paths, secrets, sql, tools_meta};
+    vec![
+        (
+            "paths::prefix_checks",
+            paths::prefix_checks,
+            vec![canonicalize_fallback, path_prefix_compare],
+        ),
+        (
+            "command::program_and_options",
+            command::program_and_options,
+            vec![user_controlled_program, argv_option_injection],
+        ),
+        (
+            "sql::built_sql",
+            sql::built_sql,
+            vec![sql_built_by_format, sql_batch_with_user_text],
+        ),
+        (
+            "disclosure::leaked_errors",
+            disclosure::leaked_errors,
+            vec![
+                debug_format_in_result,
+                backtrace_in_result,
+                error_detail_to_client,
+            ],
+        ),
+        (
+            "secrets::source_secrets",
+            secrets::source_secrets,
+            vec![secret_literal, env_var_literal_fallback],
+        ),
+        (
+            "secrets::file_secrets",
+            secrets::file_secrets,
+            vec![dotenv_committed, secret_in_config_file],
+        ),
+        (
+            "tools_meta::tool_poisoning",
+            tools_meta::tool_poisoning,
+            vec![
+                description_hidden_instructions,
+                description_invisible_unicode,
+            ],
+        ),
+        (
+            "tools_meta::vague_description",
+            tools_meta::vague_description,
+            vec![
+                description_missing,
+                description_too_short,
+                description_generic,
+            ],
+        ),
+        (
+            "tools_meta::missing_confirmation",
+            tools_meta::missing_confirmation,
+            vec![destructive_without_hint, confirmation_not_bound],
+        ),
+        (
+            "tools_meta::misleading_annotation",
+            tools_meta::misleading_annotation,
+            vec![read_only_hint_on_writer, annotations_missing],
+        ),
+        // `subscriber_writes_stdout` adds `fmt_init`'s findings, so the walker here is both.
+        (
+            "stdout::stdout_writes",
+            stdout_writes_and_fmt_init,
+            vec![print_to_stdout, subscriber_writes_stdout],
+        ),
+    ]
+}
+
+fn stdout_writes_and_fmt_init(ctx: &Context, a: &super::common::Analysis<'_>) -> Vec<Finding> {
+    let mut out = super::stdout::stdout_writes(ctx, a);
+    out.extend(super::stdout::fmt_init(ctx, a));
+    out
+}
+
+/// Splitting by wording must neither drop a finding nor count it twice: a new message that
+/// no rule's wording matches would otherwise vanish from every report.
+#[test]
+fn every_finding_of_a_split_walker_lands_in_exactly_one_rule() {
+    let key = |f: &Finding| format!("{f:?}");
+    let splits = splits();
+    // How often each rule of each split fired over all fixtures.
+    let mut fired: Vec<Vec<usize>> = splits
+        .iter()
+        .map(|(_, _, rules)| vec![0; rules.len()])
+        .collect();
+    for (id, kind, dir) in fixture_dirs() {
+        let ctx = load(&dir);
+        let a = super::common::Analysis::new(&ctx);
+        for (s, (name, walk, rules)) in splits.iter().enumerate() {
+            let mut want: Vec<String> = walk(&ctx, &a).iter().map(key).collect();
+            let mut got = Vec::new();
+            for (r, rule) in rules.iter().enumerate() {
+                let found = rule(&ctx, &a);
+                fired[s][r] += found.len();
+                got.extend(found.iter().map(key));
+            }
+            want.sort();
+            got.sort();
+            assert_eq!(got, want, "{name} over tests/fixtures/{id}/{kind}");
+        }
+    }
+    let idle: Vec<String> = splits
+        .iter()
+        .zip(&fired)
+        .filter(|(_, counts)| counts.contains(&0))
+        .map(|((name, _, _), counts)| format!("{name} {counts:?}"))
+        .collect();
+    assert!(
+        idle.is_empty(),
+        "rules split from these walkers fire on no fixture: {idle:?}"
+    );
+}
