@@ -750,3 +750,17 @@ fn unknown_methods_and_unsupported_versions_follow_the_protocol() {
     let (_, json) = fixture_run("noise", true, &["--only", "protocol-violation"]);
     assert_quiet(&json);
 }
+
+#[test]
+fn the_servers_instructions_are_checked_for_poisoning_too() {
+    let (_, json) = fixture_run("metadata", false, &["--only", "tool-poisoning"]);
+    let instructions = json["findings"].as_array().unwrap().iter().any(|f| {
+        f["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("the server's `instructions` text carries instructions aimed at the model")
+    });
+    assert!(instructions, "{json:#}");
+    let (_, json) = fixture_run("metadata", true, &["--only", "tool-poisoning"]);
+    assert_quiet(&json);
+}

@@ -221,7 +221,7 @@ fn probe(sandbox: &Sandbox, spec: Spec, limits: Limits) -> Result<Run> {
     s.check_pollution(None);
     let tools = list_tools(&mut s);
     attacks::metadata::tools(&mut s, &tools);
-    attacks::metadata::others(&mut s, init.get("capabilities").unwrap_or(&Value::Null));
+    attacks::metadata::others(&mut s, &init);
     let mut statuses = Vec::new();
     let mut ok_tools = Vec::new();
     // Destructive tools go last, each followed by a fresh sandbox, so that they cannot

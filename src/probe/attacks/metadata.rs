@@ -160,10 +160,22 @@ pub fn collect_strings(v: &Value) -> String {
 }
 
 /// Prompts and resources, where the server offers them.
-pub fn others(s: &mut Session, capabilities: &Value) {
+/// The `instructions` of the `initialize` result and the prompts and resources the server
+/// lists: a model reads them all.
+pub fn others(s: &mut Session, init: &Value) {
     if !s.wants("tool-poisoning") {
         return;
     }
+    if let Some(text) = init.get("instructions").and_then(Value::as_str) {
+        poisoning(
+            s,
+            None,
+            text,
+            "the server's `instructions` text",
+            "initialize",
+        );
+    }
+    let capabilities = init.get("capabilities").unwrap_or(&Value::Null);
     for (cap, method, field) in [
         ("prompts", "prompts/list", "prompts"),
         ("resources", "resources/list", "resources"),
