@@ -630,6 +630,16 @@ fn every_call_must_leave_a_line_naming_its_tool_on_stderr() {
     // The same server with a line per call is quiet.
     let (_, json) = fixture_run("files", true, &["--only", "missing-audit-log"]);
     assert_quiet(&json);
+    // A server that keeps its trail elsewhere leaves the check out.
+    let (out, json) = probe(
+        &["--skip", "missing-audit-log,missing-rate-limit"],
+        &["python3", &files, "--fixed", "--no-audit"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(ids(&json), Vec::<(String, String)>::new(), "{json:#}");
+    let (out, _) = probe(&["--skip", "no-such-item"], &["python3", &files, "--fixed"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`no-such-item` is not a checklist id"));
 }
 
 #[test]

@@ -66,6 +66,10 @@ pub struct ProbeArgs {
     #[arg(long, value_delimiter = ',', value_name = "IDS")]
     pub only: Vec<String>,
 
+    /// Leave these checks out (checklist ids, comma separated).
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    pub skip: Vec<String>,
+
     /// Keep the sandbox folder afterwards and print its path.
     #[arg(long)]
     pub keep: bool,

@@ -88,6 +88,7 @@ fn execute(reporter: &Reporter, args: &ProbeArgs) -> Result<Run> {
     if let Some(bad) = args
         .only
         .iter()
+        .chain(&args.skip)
         .find(|id| !crate::checklist::all().iter().any(|item| &item.id == *id))
     {
         bail!("`{bad}` is not a checklist id: see `cargo mcp-secure list`");
@@ -126,6 +127,7 @@ fn execute(reporter: &Reporter, args: &ProbeArgs) -> Result<Run> {
         deadline: started + Duration::from_secs_f64(args.max_time),
         destructive: args.destructive,
         only: args.only.clone(),
+        skip: args.skip.clone(),
     };
     let outcome = probe(&sandbox, spec, limits);
     let workspace = args.keep.then(|| sandbox.keep().display().to_string());
@@ -134,6 +136,7 @@ fn execute(reporter: &Reporter, args: &ProbeArgs) -> Result<Run> {
     if !args.only.is_empty() {
         run.findings.retain(|f| args.only.contains(&f.id));
     }
+    run.findings.retain(|f| !args.skip.contains(&f.id));
     run.findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)

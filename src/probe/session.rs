@@ -22,6 +22,7 @@ pub struct Limits {
     pub deadline: Instant,
     pub destructive: bool,
     pub only: Vec<String>,
+    pub skip: Vec<String>,
 }
 
 /// The result of one tool call and what it changed.
@@ -103,7 +104,8 @@ impl<'a> Session<'a> {
     }
 
     pub fn wants(&self, id: &str) -> bool {
-        self.limits.only.is_empty() || self.limits.only.iter().any(|o| o == id)
+        (self.limits.only.is_empty() || self.limits.only.iter().any(|o| o == id))
+            && !self.limits.skip.iter().any(|s| s == id)
     }
 
     /// Calls left before `--max-calls`.
