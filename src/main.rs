@@ -14,6 +14,7 @@ mod probe;
 mod render;
 mod report;
 mod scaffold;
+mod vague;
 
 // syn allocates a node per token: mimalloc makes parsing and rule walks markedly faster than
 // the system allocator (see BENCHMARKS.md).

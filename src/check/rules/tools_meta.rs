@@ -5,6 +5,7 @@ use crate::check::analysis::effects::{Effect, Kind, effects, read_only_database}
 use crate::check::analysis::tools::ToolInfo;
 use crate::check::model::Context;
 use crate::finding::{Finding, Severity};
+use crate::vague::Vague;
 
 const DESTRUCTIVE_WORDS: &[&str] = &[
     "delete",
@@ -120,19 +121,22 @@ fn poison(tool: &ToolInfo, message: String) -> Finding {
 pub fn vague_description(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for tool in &a.tools {
-        let problem = match tool.description.as_deref().map(str::trim) {
+        let description = tool.description.as_deref().map(str::trim);
+        let problem = match description.map(|d| (d, crate::vague::vague(d, &tool.name))) {
             // A doc comment check cannot read (`include_str!`) is a description all the same.
             None if tool.description_unknown => None,
-            None | Some("") => Some(format!("tool `{}` has no description", tool.name)),
-            Some(d) if d.chars().count() < 20 => Some(format!(
+            None | Some((_, Some(Vague::Missing))) => {
+                Some(format!("tool `{}` has no description", tool.name))
+            }
+            Some((d, Some(Vague::TooShort))) => Some(format!(
                 "description of tool `{}` is too short to decide from: \"{d}\"",
                 tool.name
             )),
-            Some(d) if is_generic(d, &tool.name) => Some(format!(
+            Some((d, Some(Vague::Generic))) => Some(format!(
                 "description of tool `{}` is generic: \"{d}\"",
                 tool.name
             )),
-            Some(d) => {
+            Some((d, None)) => {
                 let deletes = tool_effects(a, ctx, tool)
                     .iter()
                     .any(|(e, _)| e.kind == Kind::Delete);
@@ -157,23 +161,6 @@ pub fn vague_description(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
         }
     }
     out
-}
-
-fn is_generic(d: &str, name: &str) -> bool {
-    let n = d.trim().trim_end_matches('.').to_ascii_lowercase();
-    let name = name.replace('_', " ").to_ascii_lowercase();
-    n == name
-        || [
-            "does stuff",
-            "a tool",
-            "tool",
-            "todo",
-            "helper",
-            "utility",
-            "does things",
-            "runs the tool",
-        ]
-        .contains(&n.as_str())
 }
 
 /// A tool that deletes (by name or by code) without `destructive_hint = true`, or with it but

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use crate::finding::{Evidence, Severity};
 use crate::probe::session::Session;
 use crate::probe::tool::{Tool, words};
+use crate::vague::Vague;
 
 /// Verbs that change state; `run` and `execute` are left out because `run_query` may be honest.
 const WRITE_WORDS: &[&str] = &[
@@ -57,29 +58,30 @@ fn poisoning(s: &mut Session, tool: Option<&str>, whole: &str, key: &str, method
 pub fn tools(s: &mut Session, tools: &[Tool]) {
     for t in tools {
         let name = Some(t.name.as_str());
-        if s.wants("vague-tool-description") {
-            let n_words = words(&t.description).count();
-            if n_words < 3 {
-                let observed = if t.description.trim().is_empty() {
-                    "no description".to_string()
-                } else {
-                    format!("description: {:?}", t.description)
-                };
-                let ev = Evidence {
-                    argument: None,
-                    request: listing_request("tools/list"),
-                    observed,
-                };
-                let msg = format!("`{}` does not say what it does", t.name);
-                s.report(
-                    "vague-tool-description",
-                    Severity::Warn,
-                    name,
-                    "description",
-                    msg,
-                    Some(ev),
-                );
-            }
+        if s.wants("vague-tool-description")
+            && let Some(problem) = crate::vague::vague(&t.description, &t.name)
+        {
+            let observed = match problem {
+                Vague::Missing => "no description".to_string(),
+                Vague::TooShort => {
+                    format!("description under 20 characters: {:?}", t.description)
+                }
+                Vague::Generic => format!("a generic description: {:?}", t.description),
+            };
+            let ev = Evidence {
+                argument: None,
+                request: listing_request("tools/list"),
+                observed,
+            };
+            let msg = format!("`{}` does not say what it does", t.name);
+            s.report(
+                "vague-tool-description",
+                Severity::Warn,
+                name,
+                "description",
+                msg,
+                Some(ev),
+            );
         }
         if s.wants("tool-poisoning") {
             let decoded = collect_strings(&t.raw);
