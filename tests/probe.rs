@@ -721,6 +721,22 @@ fn arguments_of_the_wrong_type_must_be_refused() {
         &["python3", &fixture("hidden"), "--fixed", "--lenient-types"],
     );
     assert_quiet(&json);
+    // A schema without types allows any value, so accepting one proves nothing.
+    let (_, json) = probe(
+        &["--only", "unvalidated-input"],
+        &[
+            "python3",
+            &fixture("hidden"),
+            "--lenient-types",
+            "--untyped-schema",
+        ],
+    );
+    let types = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["message"].as_str().unwrap().contains("wrong type"));
+    assert!(!types, "{json:#}");
 }
 
 #[test]
@@ -756,6 +772,17 @@ fn unknown_methods_and_unsupported_versions_follow_the_protocol() {
             .any(|m| m.contains("did not answer with a version it supports")),
         "{json:#}"
     );
+    // The second server sends no tool call, so a spent call budget does not skip it.
+    let (_, json) = probe(
+        &["--only", "protocol-violation", "--max-calls", "1"],
+        &["python3", &fixture("noise"), "--fixed", "--echo-version"],
+    );
+    assert!(
+        messages(&json)
+            .iter()
+            .any(|m| m.contains("did not answer with a version it supports")),
+        "{json:#}"
+    );
     // The fixture without those flags answers -32601 and its own version.
     let (_, json) = fixture_run("noise", true, &["--only", "protocol-violation"]);
     assert_quiet(&json);
@@ -773,4 +800,47 @@ fn the_servers_instructions_are_checked_for_poisoning_too() {
     assert!(instructions, "{json:#}");
     let (_, json) = fixture_run("metadata", true, &["--only", "tool-poisoning"]);
     assert_quiet(&json);
+}
+
+#[test]
+fn a_server_that_dies_on_an_unknown_method_is_restarted_and_still_attacked() {
+    let (_, json) = probe(&[], &["python3", &fixture("shell"), "--die-on-unknown"]);
+    let died = json["findings"].as_array().unwrap().iter().any(|f| {
+        f["id"] == "protocol-violation"
+            && f["evidence"]
+                .as_str()
+                .unwrap_or("")
+                .contains("closed the connection")
+    });
+    assert!(died, "{json:#}");
+    assert!(
+        has(&json, "command-injection", "search_notes"),
+        "the attacks still ran: {json:#}"
+    );
+}
+
+#[test]
+fn a_child_that_escaped_the_group_cannot_keep_the_probe_waiting() {
+    let pidfile = tmp().join(format!("escaped-{}.pid", std::process::id()));
+    let started = std::time::Instant::now();
+    let (out, json) = probe(
+        &["--only", "stdout-pollution"],
+        &["python3", &fixture("escape"), pidfile.to_str().unwrap()],
+    );
+    let elapsed = started.elapsed();
+    // The escaped child outlives the probe by design; stop it before asserting anything.
+    if let Ok(pid) = std::fs::read_to_string(&pidfile) {
+        let _ = std::process::Command::new("kill").arg(pid.trim()).status();
+    }
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(has(&json, "stdout-pollution", ""), "{json:#}");
+    assert!(
+        elapsed < std::time::Duration::from_secs(60),
+        "the probe waited {elapsed:?}"
+    );
 }

@@ -14,10 +14,16 @@ use super::process::{Group, Spec};
 pub const KNOWN_VERSIONS: &[&str] = &["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
 const OUR_VERSION: &str = "2025-06-18";
 const STDERR_LINES: usize = 40;
-/// Stderr kept whole for the audit check; a server that writes more is only partly judged.
+/// Stderr kept whole for the audit check; past it the log is incomplete and not judged.
 const STDERR_KEPT_BYTES: usize = 16 << 20;
-/// One kept stderr line is cut to this many bytes.
-const STDERR_LINE_BYTES: usize = 8192;
+/// A longer stderr line makes the log incomplete too: a tool name past the cut would be missed.
+const STDERR_LINE_BYTES: usize = 64 << 10;
+/// What the server prints after its stdin closed is read for at most this long, and this many
+/// lines: a process that escaped the group may keep the pipe open and keep writing.
+const DRAIN_TIME: Duration = Duration::from_secs(1);
+const DRAIN_LINES: usize = 1000;
+/// Non-JSON-RPC stdout lines kept as evidence.
+const MAX_POLLUTION: usize = 100;
 
 /// How one request ended.
 #[derive(Debug, Clone)]
@@ -36,11 +42,12 @@ pub enum Reply {
 
 /// What the server wrote to stderr: its last lines for messages, and all of it (up to a
 /// bound) for the audit check.
-#[derive(Default)]
 struct Stderr {
     tail: VecDeque<String>,
     kept: Vec<String>,
     kept_bytes: usize,
+    /// False once a line was cut or the bound was reached.
+    complete: bool,
 }
 
 /// How a server stopped once its stdin was closed, and everything it wrote to stderr.
@@ -48,6 +55,8 @@ pub struct Stopped {
     /// The exit status, when the server exited by itself in the time given.
     pub exited: Option<std::process::ExitStatus>,
     pub stderr: Vec<String>,
+    /// False when stderr was too long to keep whole, or the pipe stayed open after the kill.
+    pub stderr_complete: bool,
 }
 
 pub struct Client {
@@ -154,23 +163,42 @@ impl Client {
         let exited = self.exit_status(within);
         self.group.kill();
         // What the server printed after the last response is judged like the rest of stdout.
-        while let Ok(Some(line)) = self.rx.recv_timeout(Duration::from_millis(100)) {
-            self.route(&line, -1, "(after stdin was closed)");
+        let deadline = Instant::now() + DRAIN_TIME;
+        for _ in 0..DRAIN_LINES {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || super::process::interrupted() {
+                break;
+            }
+            match self.rx.recv_timeout(left) {
+                Ok(Some(line)) => {
+                    self.route(&line, -1, "(after stdin was closed)");
+                }
+                _ => break,
+            }
         }
         // With the whole group gone nobody holds the pipe; the bound is for a grandchild
         // that escaped the group and kept it open.
+        let mut reader_done = true;
         if let Some(reader) = self.stderr_reader.take() {
-            let deadline = Instant::now() + Duration::from_secs(1);
-            while !reader.is_finished() && Instant::now() < deadline {
+            let deadline = Instant::now() + DRAIN_TIME;
+            while !reader.is_finished()
+                && Instant::now() < deadline
+                && !super::process::interrupted()
+            {
                 std::thread::sleep(Duration::from_millis(5));
             }
+            reader_done = reader.is_finished();
         }
-        let stderr = self
+        let (stderr, complete) = self
             .stderr
             .lock()
-            .map(|mut log| std::mem::take(&mut log.kept))
+            .map(|mut log| (std::mem::take(&mut log.kept), log.complete))
             .unwrap_or_default();
-        Stopped { exited, stderr }
+        Stopped {
+            exited,
+            stderr,
+            stderr_complete: complete && reader_done,
+        }
     }
 
     /// The exit status, waiting up to `within` for a server that just closed its output.
@@ -246,18 +274,18 @@ impl Client {
             return None;
         }
         let value: Value = match serde_json::from_str(line) {
-            Ok(v @ Value::Object(_)) => v,
+            Ok(v @ Value::Object(_)) if v.get("jsonrpc").and_then(Value::as_str) == Some("2.0") => {
+                v
+            }
             _ => {
-                self.pollution
-                    .push((line.chars().take(200).collect(), method.to_string()));
+                // The first lines are evidence enough; a chatty server must not fill memory.
+                if self.pollution.len() < MAX_POLLUTION {
+                    self.pollution
+                        .push((line.chars().take(200).collect(), method.to_string()));
+                }
                 return None;
             }
         };
-        if value.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
-            self.pollution
-                .push((line.chars().take(200).collect(), method.to_string()));
-            return None;
-        }
         let has_method = value.get("method").and_then(Value::as_str);
         if let Some(m) = has_method {
             if let Some(req_id) = value.get("id").cloned() {
@@ -337,6 +365,17 @@ impl Client {
     }
 }
 
+impl Default for Stderr {
+    fn default() -> Self {
+        Self {
+            tail: VecDeque::new(),
+            kept: Vec::new(),
+            kept_bytes: 0,
+            complete: true,
+        }
+    }
+}
+
 impl Stderr {
     fn push(&mut self, line: &[u8]) {
         if self.tail.len() == STDERR_LINES {
@@ -344,13 +383,12 @@ impl Stderr {
         }
         let text = String::from_utf8_lossy(line);
         self.tail.push_back(text.chars().take(400).collect());
-        if self.kept_bytes < STDERR_KEPT_BYTES {
-            let mut end = text.len().min(STDERR_LINE_BYTES);
-            while !text.is_char_boundary(end) {
-                end -= 1;
-            }
-            self.kept_bytes += end;
-            self.kept.push(text[..end].to_string());
+        if text.len() > STDERR_LINE_BYTES || self.kept_bytes + text.len() > STDERR_KEPT_BYTES {
+            self.complete = false;
+        }
+        if self.complete {
+            self.kept_bytes += text.len();
+            self.kept.push(text.into_owned());
         }
     }
 }

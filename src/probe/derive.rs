@@ -65,6 +65,8 @@ fn string_param(name: &str) -> Param {
         required: true,
         choices: Vec::new(),
         max_length: None,
+        // Derived from error messages, its type is a guess.
+        typed: false,
         string_list: false,
         default: None,
     }

@@ -185,18 +185,25 @@ impl<'a> Session<'a> {
     }
 
     /// Starts a second server, used only for its handshake asking for protocol `version`,
-    /// and stops it; None when it cannot start or the run is out of time.
+    /// and stops it; None when it cannot start, the run was interrupted or is out of time.
     pub fn fresh_handshake(&mut self, version: &str) -> Option<Reply> {
-        if self.stopped.is_some()
-            || process::interrupted()
-            || Instant::now() >= self.limits.deadline
-        {
+        // It sends no tool call, so only an interruption or the wall-time limit stops it.
+        if process::interrupted() || Instant::now() >= self.limits.deadline {
             return None;
         }
         let mut client = Client::spawn(&self.spec).ok()?;
         let reply = client.handshake_as(version, self.limits.timeout);
         client.stop(Duration::from_millis(500));
         Some(reply)
+    }
+
+    /// Kills the running server, keeping its last stderr lines; the next request starts a
+    /// fresh one.
+    pub fn discard_client(&mut self) {
+        if let Some(mut c) = self.client.take() {
+            self.last_stderr = c.stderr_tail();
+            c.kill();
+        }
     }
 
     /// A plain request (not a tool call) with the same timeout; no observations.
@@ -556,8 +563,13 @@ impl<'a> Session<'a> {
                 Some(evidence),
             );
         }
-        // A killed server may have lost lines it held back, so only an exit is judged.
-        if stopped.exited.is_some() && self.wants("missing-audit-log") {
+        // A killed server may have lost lines it held back, so only an exit of its own is
+        // judged, and only a log kept whole.
+        if stopped.exited.is_some()
+            && stopped.stderr_complete
+            && !process::interrupted()
+            && self.wants("missing-audit-log")
+        {
             self.audit_lines(tools, &stopped.stderr);
         }
     }

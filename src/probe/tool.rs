@@ -20,6 +20,8 @@ pub struct Param {
     pub required: bool,
     pub choices: Vec<Value>,
     pub max_length: Option<u64>,
+    /// The schema names exactly one type (besides `null`); otherwise `kind` is a guess.
+    pub typed: bool,
     /// An array of strings: attacked through a one-element list.
     pub string_list: bool,
     /// The schema's `default`, else for numbers a value inside `minimum`..`maximum`.
@@ -80,6 +82,7 @@ impl Tool {
                         .cloned()
                         .unwrap_or_default(),
                     max_length: p.get("maxLength").and_then(Value::as_u64),
+                    typed: one_type(p),
                     string_list: kind_of(p) == Kind::Array
                         && p.get("items").is_some_and(|i| kind_of(i) == Kind::String),
                     default: p
@@ -193,6 +196,22 @@ fn number_in_range(p: &Value) -> Option<Value> {
         (Some(lo), _) if lo > 1.0 => Some(json!(lo)),
         (_, Some(hi)) if hi < 1.0 => Some(json!(hi)),
         _ => None,
+    }
+}
+
+/// Whether the schema `p` allows exactly one type besides `null` (`{}` or `anyOf` allow more).
+fn one_type(p: &Value) -> bool {
+    match p.get("type") {
+        Some(Value::String(t)) => t != "null",
+        Some(Value::Array(types)) => {
+            types
+                .iter()
+                .filter_map(Value::as_str)
+                .filter(|t| *t != "null")
+                .count()
+                == 1
+        }
+        _ => false,
     }
 }
 

@@ -20,7 +20,15 @@ fn listing_request(method: &str) -> Value {
 }
 
 /// Checks one piece of text a model will read; `key` names where it came from.
-fn poisoning(s: &mut Session, tool: Option<&str>, whole: &str, key: &str, method: &str) {
+/// `orders_allowed` is for a server's `instructions`, which may tell the model how to proceed.
+fn poisoning(
+    s: &mut Session,
+    tool: Option<&str>,
+    whole: &str,
+    key: &str,
+    method: &str,
+    orders_allowed: bool,
+) {
     if let Some(c) = whole.chars().find(|c| crate::poisoning::invisible(*c)) {
         let ev = Evidence {
             argument: None,
@@ -37,7 +45,12 @@ fn poisoning(s: &mut Session, tool: Option<&str>, whole: &str, key: &str, method
         );
     }
     let lower = whole.to_ascii_lowercase();
-    if let Some((_, at)) = crate::poisoning::instruction(&lower) {
+    let found = if orders_allowed {
+        crate::poisoning::hostile_instruction(&lower)
+    } else {
+        crate::poisoning::instruction(&lower)
+    };
+    if let Some((_, at)) = found {
         let snippet: String = whole.get(at..).unwrap_or("").chars().take(120).collect();
         let ev = Evidence {
             argument: None,
@@ -91,6 +104,7 @@ pub fn tools(s: &mut Session, tools: &[Tool]) {
                 &decoded,
                 &format!("the listing of `{}`", t.name),
                 "tools/list",
+                false,
             );
         }
         if s.wants("misleading-annotation") {
@@ -175,6 +189,7 @@ pub fn others(s: &mut Session, init: &Value) {
             text,
             "the server's `instructions` text",
             "initialize",
+            true,
         );
     }
     let capabilities = init.get("capabilities").unwrap_or(&Value::Null);
@@ -198,6 +213,7 @@ pub fn others(s: &mut Session, init: &Value) {
                     &collect_strings(item),
                     &format!("the {cap} entry `{label}`"),
                     method,
+                    false,
                 );
             }
         }

@@ -82,8 +82,13 @@ pub fn run(s: &mut Session, tool: &Tool) {
     ) else {
         return;
     };
-    // Derived parameters have guessed types, so only a declared schema can be broken.
-    if o.ok() && !tool.derived && s.wants("unvalidated-input") {
+    // Only a value the schema rules out proves anything: derived parameters and ones whose
+    // schema allows several types (`{}` for any JSON value, `anyOf`) have guessed types.
+    if o.ok()
+        && !tool.derived
+        && tool.params.iter().all(|p| p.typed)
+        && s.wants("unvalidated-input")
+    {
         let ev = Evidence {
             argument: None,
             request: o.request.clone(),

@@ -21,14 +21,20 @@ pub fn unknown_method(s: &mut Session) {
         Reply::Error {
             code: Some(-32601), ..
         } => return,
-        // Without an answer the server may be gone; the calls that follow tell.
-        Reply::Closed => return,
         Reply::Error { code, message, .. } => match code {
             Some(code) => format!("error code {code} ({message}) instead of -32601"),
             None => format!("an error without an integer code ({message})"),
         },
         Reply::Result(r) => format!("a result instead of an error: {}", clip(&r)),
-        Reply::Timeout => "no answer".to_string(),
+        // A server that went away or stopped answering is replaced for the attacks to come.
+        Reply::Timeout => {
+            s.discard_client();
+            "no answer; the server was killed and restarted".to_string()
+        }
+        Reply::Closed => {
+            s.discard_client();
+            "the server closed the connection; it was restarted".to_string()
+        }
     };
     let ev = Evidence {
         argument: None,
@@ -59,7 +65,10 @@ pub fn version_negotiation(s: &mut Session) {
                 .get("protocolVersion")
                 .and_then(Value::as_str)
                 .unwrap_or("");
-            if version != UNSUPPORTED_VERSION && KNOWN_VERSIONS.contains(&version) {
+            // A version newer than the probe knows is a fine answer too.
+            if version != UNSUPPORTED_VERSION
+                && (KNOWN_VERSIONS.contains(&version) || dated(version))
+            {
                 return;
             }
             format!("protocolVersion {version:?} in the answer")
@@ -86,6 +95,32 @@ pub fn version_negotiation(s: &mut Session) {
     );
 }
 
+/// A version in the specification's `YYYY-MM-DD` form.
+fn dated(version: &str) -> bool {
+    let b = version.as_bytes();
+    b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
+}
+
 fn clip(value: &Value) -> String {
     value.to_string().chars().take(200).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dated;
+
+    #[test]
+    fn versions_are_dates() {
+        assert!(dated("2026-07-28"));
+        assert!(!dated("2026-7-28"));
+        assert!(!dated("latest"));
+        assert!(!dated(""));
+    }
 }
