@@ -64,17 +64,9 @@ fn every_kit_set_of_both_templates_renders_rustfmt_clean() {
             common::tmp_root().join(format!("fmt-long-name-{template}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let name = format!("long-{}", "x".repeat(59));
-        let out = common::bin()
-            .args(["mcp-secure", "new"])
-            .arg(&dir)
-            .args(["--name", &name, "--template", template, "--kits", "all"])
-            .args(["--yes", "--vcs", "none", "--no-workspace"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        common::new_project(
+            &dir,
+            &["--name", &name, "--template", template, "--kits", "all"],
         );
         cargo(&dir, &["fmt", "--check"]);
         std::fs::remove_dir_all(&dir).unwrap();

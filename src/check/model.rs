@@ -59,6 +59,12 @@ impl Context {
     /// A context of one binary package named `p` at `/p` with these sources, for unit tests.
     #[cfg(test)]
     pub fn of_sources(files: Vec<(PathBuf, String)>) -> Self {
+        Self::of_sources_at(Path::new("/p"), files)
+    }
+
+    /// The same package at `root`, for tests that need real files beside the sources.
+    #[cfg(test)]
+    pub fn of_sources_at(root: &Path, files: Vec<(PathBuf, String)>) -> Self {
         let package = Package {
             name: "p".into(),
             manifest_path: "Cargo.toml".into(),
@@ -67,7 +73,7 @@ impl Context {
             has_lockfile: true,
             metadata: serde_json::Value::Null,
         };
-        Self::from_files(Path::new("/p"), package, files)
+        Self::from_files(root, package, files)
     }
 
     /// Builds a context from in-memory files; used by the loader and by rule unit tests.

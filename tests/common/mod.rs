@@ -45,30 +45,28 @@ pub fn generated(template: &str, kits: &str) -> PathBuf {
         if dir.exists() {
             std::fs::remove_dir_all(&dir).unwrap();
         }
-        let out = bin()
-            .args(["mcp-secure", "new"])
-            .arg(&dir)
-            .args([
-                "--yes",
-                "--vcs",
-                "none",
-                "--no-workspace",
-                "--template",
-                template,
-                "--kits",
-                kits,
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "new failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        new_project(&dir, &["--template", template, "--kits", kits]);
         std::fs::write(&stamp, std::process::id().to_string()).unwrap();
     }
     lock.unlock().unwrap();
     dir
+}
+
+/// Runs `new` into `dir` without prompts, git or a workspace, with `args` besides, and
+/// asserts success.
+pub fn new_project(dir: &Path, args: &[&str]) {
+    let out = bin()
+        .args(["mcp-secure", "new"])
+        .arg(dir)
+        .args(["--yes", "--vcs", "none", "--no-workspace"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "new failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Runs `cargo <args>` in `dir` with the shared target folder and asserts success.

@@ -413,15 +413,7 @@ mod tests {
             "#,
             outside.path().join("secret.md").display()
         );
-        let package = crate::check::model::Package {
-            name: "p".into(),
-            manifest_path: "Cargo.toml".into(),
-            manifest_text: String::new(),
-            is_binary: true,
-            has_lockfile: true,
-            metadata: serde_json::Value::Null,
-        };
-        let ctx = Context::from_files(root.path(), package, vec![("src/lib.rs".into(), src)]);
+        let ctx = Context::of_sources_at(root.path(), vec![("src/lib.rs".into(), src)]);
         let tools = tools(&ctx);
         let by = |n: &str| tools.iter().find(|t| t.name == n).unwrap();
         assert_eq!(
