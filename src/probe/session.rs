@@ -257,10 +257,8 @@ impl<'a> Session<'a> {
         }
         let o = self.call_once(name, args)?;
         self.check_pollution(Some(&o.request));
-        if !o.answered()
-            && let Some(mut c) = self.client.take()
-        {
-            c.kill();
+        if !o.answered() {
+            self.discard_client();
         }
         Some(o)
     }
@@ -349,10 +347,7 @@ impl<'a> Session<'a> {
                     }
                     _ => ("the server went away".to_string(), "crash"),
                 };
-                if let Some(mut c) = self.client.take() {
-                    self.last_stderr = c.stderr_tail();
-                    c.kill();
-                }
+                self.discard_client();
                 let msg = format!(
                     "`{}` {} ({technique})",
                     tool.name,
@@ -528,9 +523,7 @@ impl<'a> Session<'a> {
                 "malformed JSON breaks the server".into(),
                 Some(ev),
             );
-            if let Some(mut c) = self.client.take() {
-                c.kill();
-            }
+            self.discard_client();
         }
     }
 
