@@ -67,6 +67,24 @@ fn ids(json: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Whether some finding's message satisfies `matches`.
+fn any_message(json: &Value, matches: impl Fn(&str) -> bool) -> bool {
+    json["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|f| f["message"].as_str().is_some_and(&matches))
+}
+
+/// Whether some `id` finding's evidence contains `text`.
+fn evidence_contains(json: &Value, id: &str, text: &str) -> bool {
+    json["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|f| f["id"] == id && f["evidence"].as_str().unwrap_or("").contains(text))
+}
+
 fn has(json: &Value, id: &str, tool: &str) -> bool {
     ids(json).iter().any(|(i, t)| i == id && t == tool)
 }
@@ -670,12 +688,11 @@ fn a_server_that_ignores_its_stdin_closing_is_reported_and_killed() {
         &["--only", "protocol-violation", "--timeout", "1"],
         &["python3", &fixture("noise"), "--fixed", "--ignore-eof"],
     );
-    let shutdown = json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|f| f["message"] == "the server does not exit when its client closes stdin");
-    assert!(shutdown, "{json:#}");
+    assert!(
+        any_message(&json, |m| m
+            == "the server does not exit when its client closes stdin"),
+        "{json:#}"
+    );
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -695,10 +712,10 @@ fn a_line_printed_on_stdout_after_the_last_response_is_pollution_too() {
         &["--only", "stdout-pollution"],
         &["python3", &fixture("noise"), "--fixed", "--goodbye"],
     );
-    let found = json["findings"].as_array().unwrap().iter().any(|f| {
-        f["id"] == "stdout-pollution" && f["evidence"].as_str().unwrap_or("").contains("goodbye")
-    });
-    assert!(found, "{json:#}");
+    assert!(
+        evidence_contains(&json, "stdout-pollution", "goodbye"),
+        "{json:#}"
+    );
 }
 
 #[test]
@@ -709,12 +726,11 @@ fn arguments_of_the_wrong_type_must_be_refused() {
         &["--only", "unvalidated-input"],
         &["python3", &fixture("hidden"), "--lenient-types"],
     );
-    let types = json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|f| f["message"] == "`read_note` accepts arguments of the wrong type");
-    assert!(types, "{json:#}");
+    assert!(
+        any_message(&json, |m| m
+            == "`read_note` accepts arguments of the wrong type"),
+        "{json:#}"
+    );
     // Fixed, it checks the schema first.
     let (_, json) = probe(
         &["--only", "unvalidated-input"],
@@ -731,24 +747,14 @@ fn arguments_of_the_wrong_type_must_be_refused() {
             "--untyped-schema",
         ],
     );
-    let types = json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|f| f["message"].as_str().unwrap().contains("wrong type"));
-    assert!(!types, "{json:#}");
+    assert!(
+        !any_message(&json, |m| m.contains("wrong type")),
+        "{json:#}"
+    );
 }
 
 #[test]
 fn unknown_methods_and_unsupported_versions_follow_the_protocol() {
-    let messages = |json: &Value| -> Vec<String> {
-        json["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["message"].as_str().unwrap().to_string())
-            .collect()
-    };
     let (_, json) = probe(
         &["--only", "protocol-violation"],
         &[
@@ -759,17 +765,13 @@ fn unknown_methods_and_unsupported_versions_follow_the_protocol() {
             "--no-method-errors",
         ],
     );
-    let found = messages(&json);
     assert!(
-        found
-            .iter()
-            .any(|m| m.contains("unknown method with error -32601")),
+        any_message(&json, |m| m.contains("unknown method with error -32601")),
         "{json:#}"
     );
     assert!(
-        found
-            .iter()
-            .any(|m| m.contains("did not answer with a version it supports")),
+        any_message(&json, |m| m
+            .contains("did not answer with a version it supports")),
         "{json:#}"
     );
     // The second server sends no tool call, so a spent call budget does not skip it.
@@ -778,9 +780,8 @@ fn unknown_methods_and_unsupported_versions_follow_the_protocol() {
         &["python3", &fixture("noise"), "--fixed", "--echo-version"],
     );
     assert!(
-        messages(&json)
-            .iter()
-            .any(|m| m.contains("did not answer with a version it supports")),
+        any_message(&json, |m| m
+            .contains("did not answer with a version it supports")),
         "{json:#}"
     );
     // The fixture without those flags answers -32601 and its own version.
@@ -791,13 +792,12 @@ fn unknown_methods_and_unsupported_versions_follow_the_protocol() {
 #[test]
 fn the_servers_instructions_are_checked_for_poisoning_too() {
     let (_, json) = fixture_run("metadata", false, &["--only", "tool-poisoning"]);
-    let instructions = json["findings"].as_array().unwrap().iter().any(|f| {
-        f["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("the server's `instructions` text carries instructions aimed at the model")
-    });
-    assert!(instructions, "{json:#}");
+    assert!(
+        any_message(&json, |m| m.starts_with(
+            "the server's `instructions` text carries instructions aimed at the model"
+        )),
+        "{json:#}"
+    );
     let (_, json) = fixture_run("metadata", true, &["--only", "tool-poisoning"]);
     assert_quiet(&json);
 }
@@ -805,14 +805,10 @@ fn the_servers_instructions_are_checked_for_poisoning_too() {
 #[test]
 fn a_server_that_dies_on_an_unknown_method_is_restarted_and_still_attacked() {
     let (_, json) = probe(&[], &["python3", &fixture("shell"), "--die-on-unknown"]);
-    let died = json["findings"].as_array().unwrap().iter().any(|f| {
-        f["id"] == "protocol-violation"
-            && f["evidence"]
-                .as_str()
-                .unwrap_or("")
-                .contains("closed the connection")
-    });
-    assert!(died, "{json:#}");
+    assert!(
+        evidence_contains(&json, "protocol-violation", "closed the connection"),
+        "{json:#}"
+    );
     assert!(
         has(&json, "command-injection", "search_notes"),
         "the attacks still ran: {json:#}"
