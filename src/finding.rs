@@ -53,11 +53,15 @@ pub struct Evidence {
     pub observed: String,
 }
 
-/// One finding: a checklist item ID, where, what, and how to fix it.
+/// One finding: a checklist item ID, the rule that found it, where, what, and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// The checklist item this finding belongs to (`path-traversal`, ...).
     pub id: String,
+    /// The rule that reported it: a static rule's name (`path-prefix-compare`), `probe:<item>`
+    /// for the probe, or one of the checks' own ([`ATTESTATION_DECLINED`], ...).
+    #[serde(default)]
+    pub rule: String,
     pub severity: Severity,
     pub message: String,
     pub location: Option<Location>,
@@ -68,4 +72,15 @@ pub struct Finding {
     pub tool: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
+}
+
+/// The rule of a finding made from a person's `no` to an item's question.
+pub const ATTESTATION_DECLINED: &str = "attestation-declined";
+
+/// The rule of a finding made from a suppression that gives no reason.
+pub const SUPPRESSION_WITHOUT_REASON: &str = "suppression-without-reason";
+
+/// The rule name of the probe's findings under `item`.
+pub fn probe_rule(item: &str) -> String {
+    format!("probe:{item}")
 }

@@ -1,5 +1,6 @@
 //! `cargo mcp-secure list`: the checklist items on stdout, one line each, grouped by practice;
-//! or, with `--format json`, the full items as a JSON array in the same order.
+//! or, with `--format json`, the full items as a JSON array in the same order. With `--rules`,
+//! the static rules instead: name, item, severity and precision.
 
 use std::process::ExitCode;
 
@@ -14,6 +15,10 @@ pub struct ListArgs {
     /// Output format: a table for people, or every item in full as JSON.
     #[arg(long, value_enum, default_value_t = ListFormat::Human)]
     pub format: ListFormat,
+
+    /// List the static rules (name, checklist item, severity, precision) instead of the items.
+    #[arg(long)]
+    pub rules: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -24,9 +29,23 @@ pub enum ListFormat {
 
 pub fn run(reporter: &Reporter, args: ListArgs) -> Result<ExitCode> {
     let items = checklist::in_practice_order();
-    let text = match args.format {
-        ListFormat::Human => table(&items),
-        ListFormat::Json => {
+    let text = match (args.format, args.rules) {
+        (ListFormat::Human, true) => table(&rule_rows(&items)),
+        (ListFormat::Json, true) => {
+            let rules: Vec<serde_json::Value> = rule_rows(&items)
+                .iter()
+                .skip(1)
+                .map(|[rule, item, severity, precision]| {
+                    serde_json::json!({ "rule": rule, "item": item, "severity": severity, "precision": precision })
+                })
+                .collect();
+            let mut text =
+                serde_json::to_string_pretty(&rules).context("cannot serialise the rules")?;
+            text.push('\n');
+            text
+        }
+        (ListFormat::Human, false) => table(&item_rows(&items)),
+        (ListFormat::Json, false) => {
             let mut text =
                 serde_json::to_string_pretty(&items).context("cannot serialise the checklist")?;
             text.push('\n');
@@ -37,29 +56,51 @@ pub fn run(reporter: &Reporter, args: ListArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A plain table with aligned columns: ID, severity, practice, title. No colour, so that it
-/// reads the same in a terminal, a pipe or a file.
-fn table(items: &[&Item]) -> String {
-    let header = ["ID", "SEVERITY", "PRACTICE", "TITLE"];
-    let rows: Vec<[&str; 4]> = items
-        .iter()
-        .map(|i| {
+/// The header and one row per item: ID, severity, practice, title.
+fn item_rows<'a>(items: &[&'a Item]) -> Vec<[&'a str; 4]> {
+    let mut rows = vec![["ID", "SEVERITY", "PRACTICE", "TITLE"]];
+    rows.extend(items.iter().map(|i| {
+        [
+            i.id.as_str(),
+            checklist::severity_name(i.severity),
+            i.practice.as_str(),
+            i.title.as_str(),
+        ]
+    }));
+    rows
+}
+
+/// The header and one row per static rule, in checklist order: rule, item, severity,
+/// precision.
+fn rule_rows(items: &[&Item]) -> Vec<[&'static str; 4]> {
+    let mut rows = vec![["RULE", "ITEM", "SEVERITY", "PRECISION"]];
+    let rules = crate::check::rules::rules();
+    for item in items {
+        let mut own: Vec<_> = rules.iter().filter(|r| r.item == item.id).collect();
+        own.sort_by_key(|r| r.name);
+        rows.extend(own.into_iter().map(|r| {
             [
-                i.id.as_str(),
-                checklist::severity_name(i.severity),
-                i.practice.as_str(),
-                i.title.as_str(),
+                r.name,
+                r.item,
+                checklist::severity_name(r.severity),
+                r.precision.name(),
             ]
-        })
-        .collect();
-    let mut widths = header.map(str::len);
-    for row in &rows {
+        }));
+    }
+    rows
+}
+
+/// A plain table with aligned columns, the first row the header. No colour, so that it reads
+/// the same in a terminal, a pipe or a file.
+fn table(rows: &[[&str; 4]]) -> String {
+    let mut widths = [0; 4];
+    for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
     }
     let mut out = String::new();
-    for row in std::iter::once(&header).chain(&rows) {
+    for row in rows {
         let line = format!(
             "{:w0$}  {:w1$}  {:w2$}  {}",
             row[0],
@@ -83,7 +124,7 @@ mod tests {
     #[test]
     fn table_aligns_columns_and_lists_every_item() {
         let items = checklist::in_practice_order();
-        let text = table(&items);
+        let text = table(&item_rows(&items));
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), items.len() + 1);
         assert!(lines[0].starts_with("ID "));
@@ -95,6 +136,32 @@ mod tests {
                 item.title,
                 "title column misaligned for {}",
                 item.id
+            );
+        }
+    }
+
+    #[test]
+    fn rule_table_lists_every_rule_once_with_its_item() {
+        let items = checklist::in_practice_order();
+        let text = table(&rule_rows(&items));
+        let rules = crate::check::rules::rules();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), rules.len() + 1);
+        assert!(lines[0].starts_with("RULE "));
+        for rule in &rules {
+            let row = lines
+                .iter()
+                .find(|l| l.split_whitespace().next() == Some(rule.name))
+                .unwrap_or_else(|| panic!("no row for {}", rule.name));
+            let cells: Vec<&str> = row.split_whitespace().collect();
+            assert_eq!(
+                cells,
+                [
+                    rule.name,
+                    rule.item,
+                    checklist::severity_name(rule.severity),
+                    rule.precision.name()
+                ]
             );
         }
     }

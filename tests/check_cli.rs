@@ -113,8 +113,9 @@ fn warnings_fail_the_run_only_with_fail_on_warn() {
     let out = check(&dir, &["--fail-on", "warn"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
-        stderr(&out)
-            .contains("warning[unsafe-not-forbidden]: crate root does not forbid `unsafe` code"),
+        stderr(&out).contains(
+            "warning[unsafe-not-forbidden/forbid-unsafe]: crate root does not forbid `unsafe` code"
+        ),
         "{}",
         stderr(&out)
     );
@@ -136,7 +137,12 @@ fn json_has_the_documented_shape() {
         (Some(1), Some(1))
     );
     assert_eq!(f["severity"], "warn");
+    assert_eq!(f["rule"], "forbid-unsafe");
     assert_eq!(findings(&v, "missing-lockfile")[0]["file"], "Cargo.toml");
+    assert_eq!(
+        findings(&v, "missing-lockfile")[0]["rule"],
+        "lockfile-committed"
+    );
     assert!(v["notes"].is_array());
 }
 
@@ -162,8 +168,75 @@ fn sarif_is_2_1_0_with_rules_and_relative_uris() {
             .unwrap();
         assert!(!uri.starts_with('/') && !uri.contains(':'), "{uri}");
         assert!(r["partialFingerprints"]["mcpSecure/v1"].is_string());
+        // Each result names its rule, whose descriptor relates it to the result's item.
+        let rule = &rules[r["ruleIndex"].as_u64().unwrap() as usize];
+        assert_eq!(r["ruleId"], rule["id"]);
+        assert_eq!(rule["relationships"][0]["target"]["id"], r["taxa"][0]["id"]);
     }
+    let ids: Vec<&str> = results
+        .iter()
+        .map(|r| r["ruleId"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"forbid-unsafe") && ids.contains(&"lockfile-committed"),
+        "{ids:?}"
+    );
+    assert_eq!(run["taxonomies"][0]["name"], "mcp-secure-checklist");
     assert_eq!(run["invocations"][0]["executionSuccessful"], true);
+}
+
+#[test]
+fn suppression_by_rule_name_suppresses_that_rule_only() {
+    let (_tmp, dir) = fixture("findings");
+    let main = dir.join("src/main.rs");
+    let original = std::fs::read_to_string(&main).unwrap();
+    std::fs::write(
+        &main,
+        format!("// mcp-secure: allow(forbid-unsafe) no unsafe and no FFI\n{original}"),
+    )
+    .unwrap();
+    let (_, v) = json(&dir, &[]);
+    assert!(findings(&v, "unsafe-not-forbidden").is_empty(), "{v}");
+    assert_eq!(v["summary"]["suppressed"], 1);
+
+    // Another rule's name leaves the finding in place.
+    std::fs::write(
+        &main,
+        format!("// mcp-secure: allow(print-to-stdout) not this one\n{original}"),
+    )
+    .unwrap();
+    let (_, v) = json(&dir, &[]);
+    assert_eq!(findings(&v, "unsafe-not-forbidden").len(), 1, "{v}");
+
+    // In the metadata table, a rule name works as an item id does.
+    std::fs::write(&main, &original).unwrap();
+    let manifest = dir.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        format!("{text}\n[package.metadata.mcp-secure]\nallow = {{ \"lockfile-committed\" = \"a fixture\" }}\n"),
+    )
+    .unwrap();
+    let (_, v) = json(&dir, &[]);
+    assert!(findings(&v, "missing-lockfile").is_empty(), "{v}");
+    assert_eq!(findings(&v, "unsafe-not-forbidden").len(), 1);
+
+    // A reasonless suppression by rule is reported under the rule's item.
+    std::fs::write(
+        &manifest,
+        format!(
+            "{text}\n[package.metadata.mcp-secure]\nallow = {{ \"lockfile-committed\" = \"\" }}\n"
+        ),
+    )
+    .unwrap();
+    let (_, v) = json(&dir, &[]);
+    let found = findings(&v, "missing-lockfile");
+    assert!(
+        found
+            .iter()
+            .any(|f| f["rule"] == "suppression-without-reason"),
+        "{v}"
+    );
 }
 
 #[test]

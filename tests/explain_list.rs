@@ -36,6 +36,34 @@ fn list_human() {
 }
 
 #[test]
+fn list_rules_names_every_rule_with_item_severity_and_precision() {
+    insta::assert_snapshot!(stdout_of(&["list", "--rules"]));
+    let rules: Vec<Value> =
+        serde_json::from_str(&stdout_of(&["list", "--rules", "--format", "json"])).unwrap();
+    let items: Vec<Value> =
+        serde_json::from_str(&stdout_of(&["list", "--format", "json"])).unwrap();
+    assert!(!rules.is_empty());
+    for r in &rules {
+        let item = items
+            .iter()
+            .find(|i| i["id"] == r["item"])
+            .unwrap_or_else(|| panic!("rule {r} names no listed item"));
+        let check = format!("static:{}", r["rule"].as_str().unwrap());
+        assert!(
+            item["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c == check.as_str()),
+            "{check} is not among the checks of {}",
+            item["id"]
+        );
+        assert!(["fail", "warn", "info"].contains(&r["severity"].as_str().unwrap()));
+        assert!(["high", "medium", "low"].contains(&r["precision"].as_str().unwrap()));
+    }
+}
+
+#[test]
 fn list_json_is_every_item_in_full() {
     let items: Vec<Value> =
         serde_json::from_str(&stdout_of(&["list", "--format", "json"])).unwrap();

@@ -8,9 +8,11 @@ use crate::finding::Severity;
 
 const AFTER_HELP: &str = "\
 Suppressing a finding: a comment on the flagged line or on the line above it
-    // mcp-secure: allow(<id>) <reason>
-(`#` instead of `//` in TOML, YAML and .env files). The reason is required: without one the
-finding stays and the comment is reported as a warning under the same item. For a whole package:
+    // mcp-secure: allow(<rule-or-item>) <reason>
+(`#` instead of `//` in TOML, YAML and .env files). A rule name (`cargo mcp-secure list --rules`)
+suppresses that rule's findings, an item id every finding under the item. The reason is required:
+without one the finding stays and the comment is reported as a warning under the same item. For a
+whole package (rule names work here too):
     [package.metadata.mcp-secure]
     allow = { \"missing-rate-limit\" = \"one trusted client behind a gateway\" }
     severity = { \"missing-lockfile\" = \"fail\" }

@@ -140,9 +140,15 @@ pub fn render(renderer: &Renderer, texts: &BTreeMap<&Path, &str>, f: &Finding) -
     if let Some(help) = &f.help {
         elements.push(Level::HELP.message(help.as_str()).into());
     }
+    // `error[path-traversal/path-prefix-compare]`: the item, then the rule that found it.
+    let id = if f.rule.is_empty() {
+        f.id.clone()
+    } else {
+        format!("{}/{}", f.id, f.rule)
+    };
     let group: Group<'_> = level
         .primary_title(f.message.as_str())
-        .id(f.id.as_str())
+        .id(id.as_str())
         .elements(elements);
     renderer.render(&[group])
 }
@@ -266,6 +272,7 @@ mod tests {
         let texts = BTreeMap::from([(Path::new("src/main.rs"), text)]);
         let f = Finding {
             id: "stdout-pollution".into(),
+            rule: "print-to-stdout".into(),
             severity: Severity::Fail,
             message: "`println!` writes to stdout".into(),
             location: Some(loc(2, 5, 2, 13)),
@@ -276,7 +283,7 @@ mod tests {
         };
         let out = render(&Renderer::plain(), &texts, &f);
         assert!(
-            out.starts_with("error[stdout-pollution]: `println!` writes to stdout"),
+            out.starts_with("error[stdout-pollution/print-to-stdout]: `println!` writes to stdout"),
             "{out}"
         );
         assert!(out.contains("--> src/main.rs:2:5"), "{out}");

@@ -13,6 +13,7 @@ fn finding(f: &Finding) -> Value {
     let loc = f.location.as_ref();
     json!({
         "id": f.id,
+        "rule": f.rule,
         "severity": f.severity,
         "file": loc.map(|l| slash(&l.file)),
         "line": loc.map(|l| l.line),

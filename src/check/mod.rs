@@ -250,6 +250,7 @@ fn declined(
             let (line, width) = found.map_or((1, 0), |(n, l)| (n + 1, l.trim_end().chars().count()));
             Finding {
                 id: item.id.clone(),
+                rule: crate::finding::ATTESTATION_DECLINED.into(),
                 severity: settings.severity(&item.id, Some(rel), item.severity),
                 message: format!("{} answered no to: {}", if a.by.is_empty() { "a person" } else { &a.by }, item.question.as_deref().unwrap_or_default()),
                 location: Some(Location { file: rel.to_path_buf(), line, column: 1, end_line: line, end_column: width + 1 }),

@@ -1,7 +1,9 @@
-//! Suppressions. Inline: `// mcp-secure: allow(<id>[, <id>…]) <reason>` at the end of the
+//! Suppressions. Inline: `// mcp-secure: allow(<name>[, <name>…]) <reason>` at the end of the
 //! flagged line, or on comment lines directly above it (single-line attributes such as
 //! `#[tool(…)]` may sit in between); in TOML, YAML and `.env` files the comment starts with `#`.
-//! Per item: `allow = { "<id>" = "<reason>" }` in the metadata table.
+//! In the metadata table: `allow = { "<name>" = "<reason>" }`. A name is a rule
+//! (`path-prefix-compare`), which suppresses that rule's findings, or a checklist item
+//! (`path-traversal`), which suppresses every finding under it.
 //!
 //! The reason is required. A suppression without one suppresses nothing and is itself
 //! reported as a `warn` finding under the same item, at the comment, so it cannot hide a
@@ -68,20 +70,19 @@ pub fn apply(ctx: &Context, settings: &Settings, findings: Vec<Finding>) -> Outc
                     lines,
                     ds,
                     loc.line,
-                    &f.id,
+                    &[&f.id, &f.rule],
                     comment_marker(&loc.file).unwrap_or("//"),
                 )
             })
         });
+        let allows = |p: &crate::check::config::PackageSettings| {
+            [&f.id, &f.rule]
+                .iter()
+                .any(|name| p.allow.get(*name).is_some_and(|r| !r.is_empty()))
+        };
         let by_metadata = match settings.owner(f.location.as_ref().map(|l| l.file.as_path())) {
-            Some(p) => p.allow.get(&f.id).is_some_and(|r| !r.is_empty()),
-            None => {
-                f.location.is_none()
-                    && settings
-                        .packages
-                        .iter()
-                        .any(|p| p.allow.get(&f.id).is_some_and(|r| !r.is_empty()))
-            }
+            Some(p) => allows(p),
+            None => f.location.is_none() && settings.packages.iter().any(allows),
         };
         if inline || by_metadata {
             suppressed += 1;
@@ -122,11 +123,14 @@ pub fn apply(ctx: &Context, settings: &Settings, findings: Vec<Finding>) -> Outc
     }
 }
 
-fn reasonless(id: &str, location: Location, help: String) -> Finding {
+fn reasonless(name: &str, location: Location, help: String) -> Finding {
+    // Filed under the item named, or the item of the rule named.
+    let id = crate::check::rules::rule(name).map_or(name.to_string(), |r| r.item.to_string());
     Finding {
-        id: id.to_string(),
+        id,
+        rule: crate::finding::SUPPRESSION_WITHOUT_REASON.into(),
         severity: Severity::Warn,
-        message: format!("suppression of `{id}` has no reason, so it suppresses nothing"),
+        message: format!("suppression of `{name}` has no reason, so it suppresses nothing"),
         location: Some(location),
         labels: vec![],
         help: Some(help),
@@ -159,9 +163,17 @@ fn comment_marker(path: &Path) -> Option<&'static str> {
     }
 }
 
-/// Whether a directive for `id` covers a finding at `line` (1-based).
-fn covers(lines: &[&str], directives: &[Directive], line: usize, id: &str, marker: &str) -> bool {
-    let honours = |d: &Directive| !d.reason.is_empty() && d.ids.iter().any(|i| i == id);
+/// Whether a directive naming one of `names` (the finding's item and rule) covers a finding
+/// at `line` (1-based).
+fn covers(
+    lines: &[&str],
+    directives: &[Directive],
+    line: usize,
+    names: &[&str],
+    marker: &str,
+) -> bool {
+    let honours =
+        |d: &Directive| !d.reason.is_empty() && d.ids.iter().any(|i| names.contains(&i.as_str()));
     if directives.iter().any(|d| d.line == line && honours(d)) {
         return true;
     }
@@ -248,11 +260,13 @@ mod tests {
         let text = "// mcp-secure: allow(x) reviewed\n#[tool(description = \"d\")]\nfn f() {}\nfn g() {} // mcp-secure: allow(y) fine\nfn h() {}\n";
         let lines: Vec<&str> = text.lines().collect();
         let (ds, _) = parse(text, "//");
-        assert!(covers(&lines, &ds, 3, "x", "//"));
-        assert!(!covers(&lines, &ds, 3, "y", "//"));
-        assert!(covers(&lines, &ds, 4, "y", "//"));
+        assert!(covers(&lines, &ds, 3, &["x"], "//"));
+        assert!(!covers(&lines, &ds, 3, &["y"], "//"));
+        assert!(covers(&lines, &ds, 4, &["y"], "//"));
+        // The rule's name or the item's: either one names the finding.
+        assert!(covers(&lines, &ds, 4, &["item", "y"], "//"));
         // A trailing comment on line 4 does not reach line 5.
-        assert!(!covers(&lines, &ds, 5, "y", "//"));
+        assert!(!covers(&lines, &ds, 5, &["y"], "//"));
     }
 
     #[test]

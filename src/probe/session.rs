@@ -152,6 +152,7 @@ impl<'a> Session<'a> {
         });
         self.findings.push(Finding {
             id: id.to_string(),
+            rule: crate::finding::probe_rule(id),
             severity,
             message,
             location: None,

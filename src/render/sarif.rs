@@ -1,17 +1,65 @@
-//! SARIF 2.1.0 output: every checklist item is a rule carrying its full documentation and
-//! tags; results carry paths relative to the project root and stable fingerprints.
+//! SARIF 2.1.0 output. Every rule is a `reportingDescriptor` (id = rule name) with its
+//! precision and severity, related to its checklist item; the checklist items are the taxa of
+//! one taxonomy carrying their full documentation and tags. Results name their rule, carry
+//! paths relative to the project root and stable fingerprints.
 
 use serde_json::{Value, json};
 
+use crate::check::rules::{Precision, rules};
 use crate::checklist::{self, Item};
 use crate::finding::{Finding, Severity};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
-/// Renders findings as one SARIF run. `rules` lists the items to describe (normally all).
-pub fn render(findings: &[Finding], rules: &[Item]) -> Value {
-    let rule_values: Vec<Value> = rules.iter().map(rule).collect();
-    let results: Vec<Value> = findings.iter().map(|f| result(f, rules)).collect();
+/// The name of the taxonomy whose taxa are the checklist items.
+pub const TAXONOMY: &str = "mcp-secure-checklist";
+
+/// A rule as SARIF describes it.
+struct Descriptor {
+    id: String,
+    /// The checklist items it reports under (one for a static rule).
+    items: Vec<String>,
+    severity: Severity,
+    precision: Precision,
+}
+
+/// Every static rule, then each other rule the findings name (the probe's, a declined
+/// attestation, a reasonless suppression), related to the items it reported under.
+fn descriptors(findings: &[Finding]) -> Vec<Descriptor> {
+    let mut out: Vec<Descriptor> = rules()
+        .into_iter()
+        .map(|r| Descriptor {
+            id: r.name.to_string(),
+            items: vec![r.item.to_string()],
+            severity: r.severity,
+            precision: r.precision,
+        })
+        .collect();
+    for f in findings {
+        match out.iter_mut().find(|d| d.id == f.rule) {
+            Some(d) if !d.items.contains(&f.id) => d.items.push(f.id.clone()),
+            Some(_) => {}
+            None => out.push(Descriptor {
+                id: f.rule.clone(),
+                items: vec![f.id.clone()],
+                severity: checklist::get(&f.id).map_or(f.severity, |i| i.severity),
+                // The probe reports what it observed; the others restate a person's words.
+                precision: Precision::High,
+            }),
+        }
+    }
+    out
+}
+
+/// Renders findings as one SARIF run, with every rule and every checklist item described.
+pub fn render_all(findings: &[Finding]) -> Value {
+    let items = checklist::all();
+    let descriptors = descriptors(findings);
+    let rule_values: Vec<Value> = descriptors.iter().map(|d| rule(d, items)).collect();
+    let results: Vec<Value> = findings
+        .iter()
+        .map(|f| result(f, &descriptors, items))
+        .collect();
     json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -22,20 +70,23 @@ pub fn render(findings: &[Finding], rules: &[Item]) -> Value {
                     "version": env!("CARGO_PKG_VERSION"),
                     "informationUri": "https://crates.io/crates/cargo-mcp-secure",
                     "rules": rule_values,
+                    "supportedTaxonomies": [{ "name": TAXONOMY, "index": 0 }],
                 }
             },
+            "taxonomies": [{
+                "name": TAXONOMY,
+                "version": env!("CARGO_PKG_VERSION"),
+                "shortDescription": { "text": "the cargo mcp-secure checklist" },
+                "taxa": items.iter().map(taxon).collect::<Vec<_>>(),
+            }],
             "originalUriBaseIds": { "%SRCROOT%": { "description": { "text": "the project root" } } },
             "results": results,
         }]
     })
 }
 
-/// Renders with every checklist item as a rule.
-pub fn render_all(findings: &[Finding]) -> Value {
-    render(findings, checklist::all())
-}
-
-fn rule(item: &Item) -> Value {
+/// A checklist item as a taxon, with its documentation and tags.
+fn taxon(item: &Item) -> Value {
     let mut tags = vec![
         "security".to_string(),
         "mcp".to_string(),
@@ -57,20 +108,65 @@ fn rule(item: &Item) -> Value {
             "practice": item.practice,
             "owasp": item.owasp,
             "mcpSpec": item.mcp_spec,
-            "precision": "high",
-            "security-severity": match item.severity { Severity::Fail => "8.0", Severity::Warn => "5.0", Severity::Info => "2.0" },
         },
     })
 }
 
-fn result(f: &Finding, rules: &[Item]) -> Value {
+/// A reference to the taxon of item `id`.
+fn taxon_ref(id: &str, items: &[Item]) -> Value {
+    let mut target = json!({ "id": id, "toolComponent": { "name": TAXONOMY, "index": 0 } });
+    if let Some(index) = items.iter().position(|i| i.id == id) {
+        target["index"] = json!(index);
+    }
+    target
+}
+
+fn rule(d: &Descriptor, items: &[Item]) -> Value {
+    let item = d.items.first().and_then(|id| checklist::get(id));
+    let mut tags = vec!["security".to_string(), "mcp".to_string()];
+    if let Some(item) = item {
+        tags.push(item.practice.clone());
+        tags.extend(item.owasp.iter().cloned());
+    }
+    // The item covers more than the rule: each result belongs to the item's taxon as well.
+    let relationships: Vec<Value> = d
+        .items
+        .iter()
+        .map(|id| json!({ "target": taxon_ref(id, items), "kinds": ["superset"] }))
+        .collect();
+    let mut value = json!({
+        "id": d.id,
+        "name": pascal(&d.id.replace(':', "-")),
+        "defaultConfiguration": { "level": level(d.severity) },
+        "relationships": relationships,
+        "properties": {
+            "tags": tags,
+            "items": d.items,
+            "precision": d.precision.name(),
+            "problem.severity": match d.severity { Severity::Fail => "error", Severity::Warn => "warning", Severity::Info => "recommendation" },
+            "security-severity": match d.severity { Severity::Fail => "8.0", Severity::Warn => "5.0", Severity::Info => "2.0" },
+        },
+    });
+    if let Some(item) = item {
+        value["shortDescription"] = json!({ "text": item.title });
+        value["fullDescription"] = json!({ "text": item.docs.what.trim() });
+        value["help"] = json!({
+            "text": format!("{}\n\n{}", item.docs.why.trim(), item.docs.instead.trim()),
+            "markdown": checklist::markdown(item),
+        });
+    }
+    value
+}
+
+fn result(f: &Finding, rules: &[Descriptor], items: &[Item]) -> Value {
     let mut out = json!({
-        "ruleId": f.id,
+        "ruleId": f.rule,
         "level": level(f.severity),
         "message": { "text": message(f) },
+        "taxa": [taxon_ref(&f.id, items)],
         "partialFingerprints": { "mcpSecure/v1": fingerprint(f) },
     });
-    if let Some(index) = rules.iter().position(|r| r.id == f.id) {
+    if let Some(index) = rules.iter().position(|r| r.id == f.rule) {
         out["ruleIndex"] = json!(index);
     }
     if let Some(loc) = &f.location {
@@ -147,6 +243,7 @@ pub fn fingerprint(f: &Finding) -> String {
         .unwrap_or_default();
     let key = [
         f.id.as_str(),
+        &f.rule,
         &file,
         f.tool.as_deref().unwrap_or(""),
         &argument,
@@ -182,6 +279,7 @@ mod tests {
     fn finding(line: usize) -> Finding {
         Finding {
             id: "path-traversal".into(),
+            rule: "path-join-unchecked".into(),
             severity: Severity::Fail,
             message: "parameter `path` of tool `read_file` reaches `std::fs::read_to_string`"
                 .into(),
@@ -205,19 +303,51 @@ mod tests {
         let run = &sarif["runs"][0];
         assert_eq!(sarif["version"], "2.1.0");
         let result = &run["results"][0];
+        assert_eq!(result["ruleId"], "path-join-unchecked");
         let index = result["ruleIndex"].as_u64().unwrap() as usize;
-        assert_eq!(
-            run["tool"]["driver"]["rules"][index]["id"],
-            "path-traversal"
-        );
-        let loc = &result["locations"][0]["physicalLocation"];
-        assert_eq!(loc["artifactLocation"]["uri"], "src/tools/files.rs");
-        assert_eq!(loc["region"]["startLine"], 12);
+        let rule = &run["tool"]["driver"]["rules"][index];
+        assert_eq!(rule["id"], "path-join-unchecked");
+        let target = &rule["relationships"][0]["target"];
+        assert_eq!(target["id"], "path-traversal");
+        assert_eq!(target["toolComponent"]["name"], TAXONOMY);
+        let taxon = &run["taxonomies"][0]["taxa"][target["index"].as_u64().unwrap() as usize];
+        assert_eq!(taxon["id"], "path-traversal");
         assert!(
-            run["tool"]["driver"]["rules"][index]["help"]["markdown"]
+            taxon["help"]["markdown"]
                 .as_str()
                 .unwrap()
                 .contains("## Use instead")
+        );
+        assert_eq!(result["taxa"][0]["id"], "path-traversal");
+        let loc = &result["locations"][0]["physicalLocation"];
+        assert_eq!(loc["artifactLocation"]["uri"], "src/tools/files.rs");
+        assert_eq!(loc["region"]["startLine"], 12);
+    }
+
+    #[test]
+    fn every_static_rule_is_described_with_its_precision_and_item() {
+        let sarif = render_all(&[]);
+        let described = sarif["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .unwrap();
+        assert_eq!(described.len(), rules().len());
+        for (d, r) in described.iter().zip(rules()) {
+            assert_eq!(d["id"], r.name);
+            assert_eq!(d["properties"]["precision"], r.precision.name());
+            assert_eq!(d["relationships"][0]["target"]["id"], r.item);
+        }
+    }
+
+    #[test]
+    fn a_probe_rule_is_described_from_its_item() {
+        let mut f = finding(3);
+        f.rule = crate::finding::probe_rule("path-traversal");
+        let sarif = render_all(&[f]);
+        let run = &sarif["runs"][0];
+        let index = run["results"][0]["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(
+            run["tool"]["driver"]["rules"][index]["id"],
+            "probe:path-traversal"
         );
     }
 

@@ -99,6 +99,8 @@ pub fn flow_labels(flow: &Flow, param: &str) -> Vec<Label> {
 pub fn finding(id: &str, severity: Severity, message: String, at: Location, help: &str) -> Finding {
     Finding {
         id: id.to_string(),
+        // The runner names the rule (see `run_all`).
+        rule: String::new(),
         severity,
         message,
         location: Some(at),

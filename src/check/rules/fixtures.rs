@@ -91,8 +91,9 @@ fn render(findings: &[Finding]) -> String {
                 .map(|l| format!("{}:{}:{}", l.file.display(), l.line, l.column))
                 .unwrap_or_default();
             let mut line = format!(
-                "{} {:?} {} {} {}",
+                "{}/{} {:?} {} {} {}",
                 f.id,
+                f.rule,
                 f.severity,
                 at,
                 f.tool.as_deref().unwrap_or("-"),

@@ -13,6 +13,7 @@ pub fn lockfile_committed(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
         .filter(|p| p.is_binary && !p.has_lockfile)
         .map(|p| Finding {
             id: "missing-lockfile".into(),
+            rule: "lockfile-committed".into(),
             severity: Severity::Warn,
             message: format!("binary package `{}` has no Cargo.lock", p.name),
             location: Some(file_start(p.manifest_path.clone())),
@@ -43,6 +44,7 @@ pub fn forbid_unsafe(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
         }
         out.push(Finding {
             id: "unsafe-not-forbidden".into(),
+            rule: "forbid-unsafe".into(),
             severity: Severity::Warn,
             message: "crate root does not forbid `unsafe` code".into(),
             location: Some(file_start(file.path.clone())),
