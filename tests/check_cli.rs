@@ -596,3 +596,68 @@ fn the_projects_toolchain_file_is_not_consulted() {
         serde_json::json!(["clean-server"])
     );
 }
+
+#[test]
+fn a_toolchain_file_above_the_temp_folder_is_not_consulted() {
+    // `cargo metadata` once ran from the temp folder, so rustup honoured a toolchain file in
+    // any folder above `$TMPDIR`. It now runs from `/`; this one names a toolchain that is
+    // not installed, which rustup would fail to find.
+    let (tmp, dir) = fixture("clean");
+    let hostile = tmp.path().join("hostile");
+    std::fs::create_dir_all(hostile.join("tmp")).unwrap();
+    std::fs::write(
+        hostile.join("rust-toolchain.toml"),
+        "[toolchain]\nchannel = \"1.31.0\"\n",
+    )
+    .unwrap();
+    let out = common::bin()
+        .args(["mcp-secure", "check", "--format", "json", "--manifest-path"])
+        .arg(dir.join("Cargo.toml"))
+        .env("TMPDIR", hostile.join("tmp"))
+        .env_remove("CARGO")
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn cargo_is_the_one_in_the_cargo_variable() {
+    let (tmp, dir) = fixture("clean");
+    let fake = tmp.path().join("fake-cargo");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\necho 'error: fake cargo ran' >&2\nexit 3\n",
+    )
+    .unwrap();
+    let mut perms = std::fs::metadata(&fake).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&fake, perms).unwrap();
+    let out = common::bin()
+        .args(["mcp-secure", "check", "--manifest-path"])
+        .arg(dir.join("Cargo.toml"))
+        .env("CARGO", &fake)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("fake cargo ran"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_typo_in_the_tools_table_is_an_error_naming_the_key_and_the_file() {
+    let (_tmp, dir) = fixture("clean");
+    let manifest = dir.join("Cargo.toml");
+    let original = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        format!("{original}\n[package.metadata.mcp-secure]\nalow = {{ \"missing-lockfile\" = \"why\" }}\n"),
+    )
+    .unwrap();
+    let out = check(&dir, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("in `Cargo.toml`: [package.metadata.mcp-secure] unknown field `alow`"),
+        "{err}"
+    );
+}

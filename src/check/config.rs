@@ -1,9 +1,13 @@
 //! The project's own settings for `check`, from `[package.metadata.mcp-secure]` (or the
 //! workspace's): `allow = { "<id>" = "<reason>" }` and `severity = { "<id>" = "warn" }`.
+//! The whole table is one serde struct that refuses unknown keys, so a typo such as `alow`
+//! is an error naming the key and the manifest instead of a setting silently ignored.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use serde::Deserialize;
+use serde_json::Value;
 use thiserror::Error;
 
 use crate::check::model::Context;
@@ -20,9 +24,63 @@ pub enum ConfigError {
         value: String,
     },
     #[error(
-        "in `{manifest}`: [package.metadata.mcp-secure] `{key}` must be a table such as {key} = {{ \"<id>\" = ... }}"
+        "in `{manifest}`: [{section}.metadata.mcp-secure] {detail}; the table takes allow, severity, attestations and probe"
     )]
-    NotATable { manifest: String, key: String },
+    Invalid {
+        manifest: String,
+        section: &'static str,
+        detail: String,
+    },
+}
+
+/// `[package.metadata.mcp-secure]` as written. Values inside `allow` and `severity` stay
+/// loose here so that their own errors can say exactly what is wrong with one entry.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolTable {
+    /// Item ID to the reason a finding is accepted.
+    #[serde(default)]
+    pub allow: BTreeMap<String, Value>,
+    /// Item ID to `"info"`, `"warn"` or `"fail"`.
+    #[serde(default)]
+    pub severity: BTreeMap<String, Value>,
+    /// Recorded answers; their entries are read (and reported when malformed) by `attest`.
+    #[serde(default, rename = "attestations")]
+    pub _attestations: Option<BTreeMap<String, serde::de::IgnoredAny>>,
+    /// How `probe` starts the server; read by the probe, only its keys are checked here.
+    #[serde(default, rename = "probe")]
+    pub _probe: Option<ProbeTable>,
+}
+
+/// `[package.metadata.mcp-secure.probe]`; its values are read by the probe.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ProbeTable {
+    #[serde(rename = "args")]
+    _args: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "env")]
+    _env: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "secret-env")]
+    _secret_env: Option<serde::de::IgnoredAny>,
+}
+
+impl ToolTable {
+    /// Reads the table from cargo metadata (`null` when absent). `section` is `package` or
+    /// `workspace`, `manifest` the file it came from, both for the error message.
+    pub fn from_metadata(
+        value: Option<&Value>,
+        section: &'static str,
+        manifest: &Path,
+    ) -> Result<Self, ConfigError> {
+        match value {
+            None | Some(Value::Null) => Ok(Self::default()),
+            Some(v) => Self::deserialize(v).map_err(|err| ConfigError::Invalid {
+                manifest: manifest.display().to_string(),
+                section,
+                detail: err.to_string(),
+            }),
+        }
+    }
 }
 
 /// Settings of one package.
@@ -57,30 +115,25 @@ impl Settings {
                 manifest_text: pkg.manifest_text.clone(),
                 ..Default::default()
             };
-            if let Some(allow) = table(&pkg.metadata, "allow", &manifest)? {
-                for (id, reason) in allow {
-                    // A non-string reason is kept as empty so it is reported like a missing one.
-                    s.allow.insert(
-                        id.clone(),
-                        reason.as_str().unwrap_or_default().trim().to_string(),
-                    );
-                }
+            let own = ToolTable::from_metadata(Some(&pkg.metadata), "package", &pkg.manifest_path)?;
+            for (id, reason) in own.allow {
+                // A non-string reason is kept as empty so it is reported like a missing one.
+                s.allow
+                    .insert(id, reason.as_str().unwrap_or_default().trim().to_string());
             }
-            if let Some(sev) = table(&pkg.metadata, "severity", &manifest)? {
-                for (id, value) in sev {
-                    let parsed = value.as_str().and_then(|v| match v {
-                        "info" => Some(Severity::Info),
-                        "warn" => Some(Severity::Warn),
-                        "fail" => Some(Severity::Fail),
-                        _ => None,
-                    });
-                    let severity = parsed.ok_or_else(|| ConfigError::BadSeverity {
-                        manifest: manifest.clone(),
-                        id: id.clone(),
-                        value: value.to_string(),
-                    })?;
-                    s.severity.insert(id.clone(), severity);
-                }
+            for (id, value) in own.severity {
+                let parsed = value.as_str().and_then(|v| match v {
+                    "info" => Some(Severity::Info),
+                    "warn" => Some(Severity::Warn),
+                    "fail" => Some(Severity::Fail),
+                    _ => None,
+                });
+                let severity = parsed.ok_or_else(|| ConfigError::BadSeverity {
+                    manifest: manifest.clone(),
+                    id: id.clone(),
+                    value: value.to_string(),
+                })?;
+                s.severity.insert(id, severity);
             }
             packages.push(s);
         }
@@ -110,21 +163,6 @@ impl Settings {
                 .unwrap_or(default),
             None => default,
         }
-    }
-}
-
-fn table<'a>(
-    metadata: &'a serde_json::Value,
-    key: &str,
-    manifest: &str,
-) -> Result<Option<&'a serde_json::Map<String, serde_json::Value>>, ConfigError> {
-    match metadata.get(key) {
-        None => Ok(None),
-        Some(serde_json::Value::Object(map)) => Ok(Some(map)),
-        Some(_) => Err(ConfigError::NotATable {
-            manifest: manifest.into(),
-            key: key.into(),
-        }),
     }
 }
 
@@ -185,7 +223,38 @@ mod tests {
         );
         assert!(matches!(
             Settings::from_context(&ctx(json!({ "allow": ["a"] }))),
-            Err(ConfigError::NotATable { .. })
+            Err(ConfigError::Invalid { .. })
         ));
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error_naming_it_and_the_manifest() {
+        let err = Settings::from_context(&ctx(json!({ "alow": { "a": "why" } }))).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with(
+                "in `crates/p/Cargo.toml`: [package.metadata.mcp-secure] unknown field `alow`"
+            ),
+            "{text}"
+        );
+        let err = ToolTable::from_metadata(
+            Some(&json!({ "probe": { "arg": [] } })),
+            "workspace",
+            Path::new("Cargo.toml"),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("[workspace.metadata.mcp-secure] unknown field `arg`"),
+            "{err}"
+        );
+        let ok = ToolTable::from_metadata(
+            Some(
+                &json!({ "allow": {}, "severity": {}, "attestations": { "x": { "answer": true } }, "probe": { "args": [], "env": {}, "secret-env": [] } }),
+            ),
+            "package",
+            Path::new("Cargo.toml"),
+        );
+        assert!(ok.is_ok(), "{ok:?}");
     }
 }

@@ -11,6 +11,7 @@ use cargo_metadata::{Metadata, MetadataCommand, TargetKind};
 use rayon::prelude::*;
 use serde_json::Value;
 
+use crate::check::config::ToolTable;
 use crate::check::model::{Context, DataFile, Note, Package};
 
 /// Files above this size are skipped with a note: no real source or config file is that big.
@@ -31,18 +32,10 @@ pub struct Options<'a> {
 
 pub fn load(opts: &Options<'_>) -> Result<Project> {
     let manifest = find_manifest(opts.manifest_path)?;
-    // Run from a neutral folder: rustup would otherwise pick the project's rust-toolchain file
-    // (and may try to install that toolchain), and cargo would read the project's .cargo/config.
-    // With `--no-deps` neither is needed; `cargo mcp-secure` also passes its own cargo in $CARGO.
-    let metadata = MetadataCommand::new()
-        .current_dir(std::env::temp_dir())
-        .manifest_path(&manifest)
-        .no_deps()
-        .other_options(vec!["--offline".to_string()])
-        .exec()
-        .map_err(|err| metadata_error(&manifest, err))?;
+    let metadata = read_metadata(&manifest)?;
     let root = metadata.workspace_root.clone().into_std_path_buf();
     let selected = select(&metadata, &manifest, opts.packages)?;
+    validate_tables(&metadata, &selected, &root)?;
 
     let mut ctx = Context {
         root: root.clone(),
@@ -149,6 +142,29 @@ fn find_manifest(given: Option<&Path>) -> Result<PathBuf> {
         .ok_or_else(|| anyhow!("no Cargo.toml in `{}` or any parent folder; run inside a Rust project or pass --manifest-path", cwd.display()))
 }
 
+/// `cargo metadata --no-deps --offline`, which never builds and never runs build scripts.
+/// It runs `$CARGO` when set (cargo sets it for `cargo mcp-secure`), else `cargo`, from the
+/// file system root: a folder no project can put a `rust-toolchain.toml` or `.cargo/config`
+/// in, so neither rustup nor cargo picks up the project's (or a parent folder's) choices.
+fn read_metadata(manifest: &Path) -> Result<Metadata> {
+    let cargo = std::env::var_os("CARGO")
+        .filter(|c| !c.is_empty())
+        .map_or_else(|| PathBuf::from("cargo"), PathBuf::from);
+    MetadataCommand::new()
+        .cargo_path(cargo)
+        .current_dir(neutral_dir())
+        .manifest_path(manifest)
+        .no_deps()
+        .other_options(vec!["--offline".to_string()])
+        .exec()
+        .map_err(|err| metadata_error(manifest, err))
+}
+
+/// The folder `cargo metadata` runs in: the root of the file system.
+fn neutral_dir() -> &'static Path {
+    Path::new("/")
+}
+
 fn metadata_error(manifest: &Path, err: cargo_metadata::Error) -> anyhow::Error {
     let detail = match err {
         cargo_metadata::Error::CargoMetadata { stderr } => {
@@ -237,6 +253,27 @@ fn package(
             pkg.metadata.get("mcp-secure"),
         ),
     }
+}
+
+/// Refuses a `[*.metadata.mcp-secure]` table with an unknown key, naming the file it is in.
+fn validate_tables(
+    metadata: &Metadata,
+    selected: &[&cargo_metadata::Package],
+    root: &Path,
+) -> Result<()> {
+    ToolTable::from_metadata(
+        metadata.workspace_metadata.get("mcp-secure"),
+        "workspace",
+        &relative(&root.join("Cargo.toml"), root),
+    )?;
+    for pkg in selected {
+        ToolTable::from_metadata(
+            pkg.metadata.get("mcp-secure"),
+            "package",
+            &relative(pkg.manifest_path.as_std_path(), root),
+        )?;
+    }
+    Ok(())
 }
 
 /// Workspace settings apply to every package; a package's own tables add to and override them.
