@@ -82,7 +82,8 @@ fn sarif_carries_the_findings_as_results() {
     let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     assert_eq!(results.len(), 1, "{sarif:#}");
-    assert_eq!(results[0]["ruleId"], "hidden-tool");
+    // Each result names its rule; the checklist item is the rule's relationship.
+    assert_eq!(results[0]["ruleId"], "probe:hidden-tool");
 }
 
 #[test]
