@@ -10,7 +10,8 @@ use serde_json::Value;
 
 /// The fixed checklist IDs from the developers' guide; findings of `check` and `probe` use
 /// exactly these.
-const IDS: [&str; 23] = [
+const IDS: [&str; 24] = [
+    "analysis-incomplete",
     "unvalidated-input",
     "missing-rate-limit",
     "excessive-privilege",

@@ -55,31 +55,75 @@ pub struct Outcome<'a> {
     pub suppressed: usize,
 }
 
+/// Runs the check on a thread of its own with a large stack: parsing, analysis and rules
+/// recurse over syntax trees, and spans resolve through a thread-local source map, so all of
+/// it happens on that one thread.
 pub fn run(reporter: &Reporter, args: CheckArgs) -> Result<ExitCode> {
-    let opts = load::Options {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("check".into())
+            .stack_size(analysis::parse::STACK_BYTES)
+            .spawn_scoped(scope, || pipeline(reporter, &args))
+            .context("cannot start the analysis thread; free some memory and run again")?
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// load → analyse → rules → suppress → attest → render, each once.
+fn pipeline(reporter: &Reporter, args: &CheckArgs) -> Result<ExitCode> {
+    let project = load(args)?;
+    let ctx = &project.ctx;
+    let settings = Settings::from_context(ctx)?;
+    announce(reporter, args, ctx);
+    let analysis = rules::Analysis::new(ctx);
+    let raw = run_rules(reporter, args, &project, &analysis)?;
+    let checked = suppress(reporter, args, ctx, &settings, raw);
+    let attested = attest(reporter, args, &project, &settings, &analysis.tools)?;
+    let outcome = outcome(ctx, checked, attested);
+    render(reporter, args, &outcome)?;
+    let code = exit_code(args, &outcome);
+    drop(outcome);
+    drop(analysis);
+    // Freeing hundreds of syntax trees takes a fifth of the run on a large crate, and the
+    // process is about to exit: the operating system reclaims the memory at once.
+    std::mem::forget(project);
+    Ok(code)
+}
+
+fn load(args: &CheckArgs) -> Result<load::Project> {
+    load::load(&load::Options {
         manifest_path: args.manifest_path.as_deref(),
         packages: &args.packages,
         include_ignored: args.include_ignored,
-    };
-    let project = load::load(&opts)?;
-    let ctx = &project.ctx;
-    let settings = Settings::from_context(ctx)?;
-    let human = args.format == Format::Human;
-    if human {
-        let names: Vec<&str> = ctx.packages.iter().map(|p| p.name.as_str()).collect();
-        let files = format!(
-            "{}, {}",
-            human::plural(ctx.sources.len(), "Rust file"),
-            human::plural(ctx.data_files.len(), "data file")
-        );
-        reporter.status("Checking", format!("{} ({files})", names.join(", ")));
-    }
+    })
+}
 
-    let mut raw = rules::run_all(ctx);
+fn announce(reporter: &Reporter, args: &CheckArgs, ctx: &Context) {
+    if args.format != Format::Human {
+        return;
+    }
+    let names: Vec<&str> = ctx.packages.iter().map(|p| p.name.as_str()).collect();
+    let files = format!(
+        "{}, {}",
+        human::plural(ctx.sources.len(), "Rust file"),
+        human::plural(ctx.data_files.len(), "data file")
+    );
+    reporter.status("Checking", format!("{} ({files})", names.join(", ")));
+}
+
+/// The static rules, and with `--probe` the probe's findings.
+fn run_rules(
+    reporter: &Reporter,
+    args: &CheckArgs,
+    project: &load::Project,
+    analysis: &rules::Analysis<'_>,
+) -> Result<Vec<Finding>> {
+    let mut raw = rules::run_rules(&project.ctx, analysis);
     if args.probe {
         // Opt-in: the package is built and run, inside the probe's sandbox only.
         let run = crate::probe::probe_package(reporter, Some(&project.manifest))?;
-        if human {
+        if args.format == Format::Human {
             reporter.status(
                 "Probed",
                 format!(
@@ -90,78 +134,77 @@ pub fn run(reporter: &Reporter, args: CheckArgs) -> Result<ExitCode> {
         }
         raw.extend(run.findings);
     }
-    let suppressed = suppress::apply(ctx, &settings, raw);
+    Ok(raw)
+}
+
+/// The automated findings after suppressions and severity overrides.
+struct Checked {
+    findings: Vec<Finding>,
+    notes: Vec<Note>,
+    suppressed: usize,
+}
+
+fn suppress(
+    reporter: &Reporter,
+    args: &CheckArgs,
+    ctx: &Context,
+    settings: &Settings,
+    raw: Vec<Finding>,
+) -> Checked {
+    let suppressed = suppress::apply(ctx, settings, raw);
     let mut notes = ctx.notes.clone();
     notes.extend(suppressed.notes);
-    let automated = with_severities(&settings, suppressed.findings);
-    if human {
-        human::findings(reporter, ctx, &automated, &[]);
+    let findings = with_severities(settings, suppressed.findings);
+    if args.format == Format::Human {
+        human::findings(reporter, ctx, &findings, &[]);
     }
+    Checked {
+        findings,
+        notes,
+        suppressed: suppressed.suppressed,
+    }
+}
 
-    let tools = analysis::tools::tools(ctx);
-    let evidence = attest::evidence_hash(&tools);
+/// What people answered: the recorded attestations (asked for in a terminal), and the items
+/// they declined as findings.
+struct Attested {
+    attestations: BTreeMap<String, Attestation>,
+    evidence: String,
+    declined: Vec<Finding>,
+    notes: Vec<Note>,
+}
+
+fn attest(
+    reporter: &Reporter,
+    args: &CheckArgs,
+    project: &load::Project,
+    settings: &Settings,
+    tools: &[analysis::tools::ToolInfo],
+) -> Result<Attested> {
+    let ctx = &project.ctx;
+    let evidence = attest::evidence_hash(tools);
     let manifest_rel = load::relative(&project.manifest, &ctx.root);
     let (mut attestations, bad) = attest::read(&project.manifest)?;
-    notes.extend(bad.into_iter().map(|message| Note {
-        path: manifest_rel.clone(),
-        message,
-    }));
-
+    let notes = bad
+        .into_iter()
+        .map(|message| Note {
+            path: manifest_rel.clone(),
+            message,
+        })
+        .collect();
     if reporter.interactive() && !args.ci {
-        let open: Vec<(&str, &str, bool)> = checklist::all()
-            .iter()
-            .filter_map(|i| {
-                let question = i.question.as_deref()?;
-                match attestations.get(&i.id) {
-                    Some(a) if a.evidence == evidence => None,
-                    other => Some((i.id.as_str(), question, other.is_some())),
-                }
-            })
-            .collect();
-        let answers = attest::ask(reporter, &open, &tools)?;
-        if !answers.is_empty() {
-            let (by, at) = (attest::who(), attest::now());
-            let recorded: BTreeMap<String, Attestation> = answers
-                .into_iter()
-                .map(|(id, answer)| {
-                    (
-                        id,
-                        Attestation {
-                            answer,
-                            evidence: evidence.clone(),
-                            by: by.clone(),
-                            at: at.clone(),
-                        },
-                    )
-                })
-                .collect();
-            attest::write(&project.manifest, &recorded).with_context(|| {
-                format!(
-                    "cannot record the answers in `{}`",
-                    project.manifest.display()
-                )
-            })?;
-            reporter.status(
-                "Recorded",
-                format!(
-                    "{} in {}",
-                    human::plural(recorded.len(), "answer"),
-                    manifest_rel.display()
-                ),
-            );
-            attestations.extend(recorded);
-        }
+        let recorded = ask(reporter, project, &attestations, &evidence, tools)?;
+        attestations.extend(recorded);
     }
-
     let manifest_now = std::fs::read_to_string(&project.manifest).unwrap_or_default();
     let declined = declined(
-        &settings,
+        settings,
         &attestations,
         &evidence,
         &manifest_now,
         &manifest_rel,
     );
-    if human {
+    if args.format == Format::Human {
         human::findings(
             reporter,
             ctx,
@@ -169,35 +212,107 @@ pub fn run(reporter: &Reporter, args: CheckArgs) -> Result<ExitCode> {
             &[(manifest_rel.as_path(), manifest_now.as_str())],
         );
     }
-    let mut findings = automated;
-    findings.extend(declined);
+    Ok(Attested {
+        attestations,
+        evidence,
+        declined,
+        notes,
+    })
+}
+
+/// Asks the open questions in a terminal and records the answers in the manifest.
+fn ask(
+    reporter: &Reporter,
+    project: &load::Project,
+    attestations: &BTreeMap<String, Attestation>,
+    evidence: &str,
+    tools: &[analysis::tools::ToolInfo],
+) -> Result<BTreeMap<String, Attestation>> {
+    let open: Vec<(&str, &str, bool)> = checklist::all()
+        .iter()
+        .filter_map(|i| {
+            let question = i.question.as_deref()?;
+            match attestations.get(&i.id) {
+                Some(a) if a.evidence == evidence => None,
+                other => Some((i.id.as_str(), question, other.is_some())),
+            }
+        })
+        .collect();
+    let answers = attest::ask(reporter, &open, tools)?;
+    if answers.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let (by, at) = (attest::who(), attest::now());
+    let recorded: BTreeMap<String, Attestation> = answers
+        .into_iter()
+        .map(|(id, answer)| {
+            (
+                id,
+                Attestation {
+                    answer,
+                    evidence: evidence.to_string(),
+                    by: by.clone(),
+                    at: at.clone(),
+                },
+            )
+        })
+        .collect();
+    attest::write(&project.manifest, &recorded).with_context(|| {
+        format!(
+            "cannot record the answers in `{}`",
+            project.manifest.display()
+        )
+    })?;
+    let manifest_rel = load::relative(&project.manifest, &project.ctx.root);
+    reporter.status(
+        "Recorded",
+        format!(
+            "{} in {}",
+            human::plural(recorded.len(), "answer"),
+            manifest_rel.display()
+        ),
+    );
+    Ok(recorded)
+}
+
+fn outcome<'a>(ctx: &'a Context, checked: Checked, attested: Attested) -> Outcome<'a> {
+    let mut findings = checked.findings;
+    findings.extend(attested.declined);
     findings.sort_by(|a, b| {
         a.location
             .cmp(&b.location)
             .then(a.id.cmp(&b.id))
             .then(a.message.cmp(&b.message))
     });
+    let mut notes = checked.notes;
+    notes.extend(attested.notes);
     notes.sort();
     notes.dedup();
-
-    let items = statuses(&findings, &attestations, &evidence);
-    let outcome = Outcome {
+    let items = statuses(&findings, &attested.attestations, &attested.evidence);
+    Outcome {
         ctx,
         items,
         findings,
         notes,
-        suppressed: suppressed.suppressed,
-    };
+        suppressed: checked.suppressed,
+    }
+}
+
+fn render(reporter: &Reporter, args: &CheckArgs, outcome: &Outcome<'_>) -> Result<()> {
     match args.format {
-        Format::Human => human::summary(reporter, &outcome, !args.ci && reporter.interactive()),
+        Format::Human => human::summary(reporter, outcome, !args.ci && reporter.interactive()),
         Format::Json => reporter
-            .out(&json::render(&outcome))
+            .out(&json::render(outcome))
             .context("cannot write to stdout")?,
         Format::Sarif => reporter
-            .out(&json::sarif(&outcome))
+            .out(&json::sarif(outcome))
             .context("cannot write to stdout")?,
     }
+    Ok(())
+}
 
+/// 1 when a finding reaches `--fail-on`, or `--require-attestations` finds an open item.
+fn exit_code(args: &CheckArgs, outcome: &Outcome<'_>) -> ExitCode {
     let threshold = args.fail_on.threshold();
     let failing = outcome.findings.iter().any(|f| f.severity >= threshold);
     let unattested = args.require_attestations
@@ -205,15 +320,11 @@ pub fn run(reporter: &Reporter, args: CheckArgs) -> Result<ExitCode> {
             .items
             .iter()
             .any(|i| matches!(i.status, Status::Manual | Status::Stale));
-    drop(outcome);
-    // Freeing hundreds of syntax trees takes a fifth of the run on a large crate, and the
-    // process is about to exit: the operating system reclaims the memory at once.
-    std::mem::forget(project);
-    Ok(if failing || unattested {
+    if failing || unattested {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    })
+    }
 }
 
 /// Applies the project's severity overrides.

@@ -2,7 +2,7 @@
 //! by name, so rules can follow a tool into the functions it calls.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use syn::visit::Visit;
 
@@ -59,60 +59,12 @@ pub fn is_excluded_in(ctx: &Context, path: &Path) -> bool {
     is_excluded(within_package)
 }
 
-/// Files compiled only for tests: the targets of `#[cfg(test)] mod x;` declarations.
-fn test_only_files(ctx: &Context) -> BTreeSet<PathBuf> {
-    let mut out = BTreeSet::new();
-    for file in &ctx.sources {
-        let parent = file.path.parent().unwrap_or(Path::new(""));
-        let stem = file
-            .path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or_default();
-        let children = if matches!(stem, "mod" | "main" | "lib") {
-            parent.to_path_buf()
-        } else {
-            parent.join(stem)
-        };
-        for item in &file.ast.items {
-            let syn::Item::Mod(m) = item else { continue };
-            if m.content.is_some() || !is_test_item(&m.attrs) {
-                continue;
-            }
-            let explicit =
-                m.attrs
-                    .iter()
-                    .find(|a| a.path().is_ident("path"))
-                    .and_then(|a| match &a.meta {
-                        syn::Meta::NameValue(nv) => {
-                            super::syntax::str_lit(&nv.value).map(|(s, _)| s)
-                        }
-                        _ => None,
-                    });
-            match explicit {
-                Some(p) => {
-                    out.insert(parent.join(p));
-                }
-                None => {
-                    out.insert(children.join(format!("{}.rs", m.ident)));
-                    out.insert(children.join(m.ident.to_string()).join("mod.rs"));
-                }
-            }
-        }
-    }
-    out
-}
-
-/// The sources that ship: no integration tests, benches, examples, build scripts, or files
-/// only compiled for tests.
+/// The sources that ship: the module trees of the shipped targets without the files only
+/// test builds compile (the loader reads no test, bench or build-script target).
 pub fn shipped(ctx: &Context) -> Vec<&SourceFile> {
     let indices = ctx.shipped.get_or_init(|| {
-        let tests = test_only_files(ctx);
         (0..ctx.sources.len())
-            .filter(|&i| {
-                let path = &ctx.sources[i].path;
-                !is_excluded_in(ctx, path) && !tests.contains(path)
-            })
+            .filter(|&i| !ctx.sources[i].test_only)
             .collect()
     });
     indices.iter().map(|&i| &ctx.sources[i]).collect()

@@ -4,5 +4,7 @@
 pub mod effects;
 pub mod flow;
 pub mod index;
+pub mod modules;
+pub mod parse;
 pub mod syntax;
 pub mod tools;

@@ -9,6 +9,7 @@ use crate::finding::Finding;
 
 /// Every checklist ID (from the developers' guide).
 const IDS: &[&str] = &[
+    "analysis-incomplete",
     "unvalidated-input",
     "missing-rate-limit",
     "excessive-privilege",

@@ -1,6 +1,7 @@
 //! The automated checks. Each is a pure function of the context returning findings under
 //! one checklist item. The list below is the whole registry: plain data, no macros.
 
+mod analysis_incomplete;
 mod choke_point;
 mod command;
 mod common;
@@ -28,7 +29,7 @@ mod rule_tests;
 
 use crate::check::model::Context;
 use crate::finding::{Finding, Severity};
-use common::Analysis;
+pub use common::Analysis;
 
 /// One automated check: the checklist item it serves, its name (as listed in the item's
 /// `checks` with the `static:` prefix), the severity of its findings, and how far its
@@ -72,6 +73,41 @@ pub fn rule(name: &str) -> Option<Rule> {
 pub fn rules() -> Vec<Rule> {
     use split::*;
     vec![
+        Rule {
+            item: "analysis-incomplete",
+            name: "source-unparsable",
+            severity: Severity::Fail,
+            precision: Precision::High,
+            run: analysis_incomplete::source_unparsable,
+        },
+        Rule {
+            item: "analysis-incomplete",
+            name: "source-too-large",
+            severity: Severity::Fail,
+            precision: Precision::High,
+            run: analysis_incomplete::source_too_large,
+        },
+        Rule {
+            item: "analysis-incomplete",
+            name: "source-too-deep",
+            severity: Severity::Fail,
+            precision: Precision::High,
+            run: analysis_incomplete::source_too_deep,
+        },
+        Rule {
+            item: "analysis-incomplete",
+            name: "module-file-missing",
+            severity: Severity::Fail,
+            precision: Precision::High,
+            run: analysis_incomplete::module_file_missing,
+        },
+        Rule {
+            item: "analysis-incomplete",
+            name: "source-unreadable",
+            severity: Severity::Fail,
+            precision: Precision::High,
+            run: analysis_incomplete::source_unreadable,
+        },
         Rule {
             item: "missing-lockfile",
             name: "lockfile-committed",
@@ -495,13 +531,19 @@ pub fn rules() -> Vec<Rule> {
     ]
 }
 
-/// Runs every rule and returns the findings sorted by file, line, column and id.
+/// Runs every rule over a fresh analysis, for tests.
+#[cfg(test)]
 pub fn run_all(ctx: &Context) -> Vec<Finding> {
-    // Built once: the index, the tools and their taint flows serve every rule.
-    let analysis = Analysis::new(ctx);
+    run_rules(ctx, &Analysis::new(ctx))
+}
+
+/// Runs every rule over an analysis built once (the index, the tools and their taint flows
+/// serve every rule) and returns the findings sorted by file, line, column and id. Findings
+/// in code only test builds compile are dropped here, once for every rule.
+pub fn run_rules(ctx: &Context, analysis: &Analysis<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for rule in rules() {
-        let mut found = (rule.run)(ctx, &analysis);
+        let mut found = (rule.run)(ctx, analysis);
         // A rule reports under its own item only, at its own severity: the checklist status
         // and `list --rules` depend on it.
         debug_assert!(
@@ -518,6 +560,7 @@ pub fn run_all(ctx: &Context) -> Vec<Finding> {
         }
         findings.extend(found);
     }
+    findings.retain(|f| !f.location.as_ref().is_some_and(|l| ctx.in_test_code(l)));
     findings.sort_by(|a, b| {
         a.location
             .cmp(&b.location)
