@@ -38,7 +38,7 @@ pub fn parse_rust(text: &str) -> Result<syn::File, ParseError> {
     let tokens = TokenStream::from_str(content).map_err(|err| {
         let at = err.span().start();
         ParseError::Syntax {
-            message: err.to_string(),
+            message: "not valid Rust tokens (an unclosed delimiter, comment or string, or a character Rust does not allow)".into(),
             line: at.line,
             column: at.column + 1,
         }
