@@ -320,10 +320,15 @@ fn metadata_allows_and_overrides_severity() {
 #[test]
 fn unreadable_files_become_notes_not_panics() {
     let (_tmp, dir) = fixture("clean");
+    // No module names it, so rustc never compiles it and check does not read it (a broken
+    // module is a finding: tests/check_load.rs).
     std::fs::write(dir.join("src/broken.rs"), "fn broken( {\n").unwrap();
     std::fs::write(dir.join("src/data.json"), b"{\"a\": \0}").unwrap();
     std::fs::write(dir.join("settings.toml"), b"name = \"caf\xe9\"\n").unwrap();
-    std::fs::write(dir.join("huge.json"), vec![b' '; 2 * 1024 * 1024 + 1]).unwrap();
+    std::fs::File::create(dir.join("huge.json"))
+        .unwrap()
+        .set_len(64 * 1024 * 1024 + 1)
+        .unwrap();
     std::os::unix::fs::symlink(".", dir.join("src/loop")).unwrap();
     std::os::unix::fs::symlink("/", dir.join("src/escape")).unwrap();
 
@@ -346,20 +351,17 @@ fn unreadable_files_become_notes_not_panics() {
             .iter()
             .any(|n| n.starts_with(&format!("{file}: ")) && n.contains(text))
     };
-    assert!(
-        has("src/broken.rs", "cannot parse Rust at line 1"),
-        "{notes:#?}"
-    );
+    assert!(!notes.iter().any(|n| n.contains("broken.rs")), "{notes:#?}");
     assert!(has("src/data.json", "binary file"), "{notes:#?}");
     assert!(has("settings.toml", "not valid UTF-8"), "{notes:#?}");
-    assert!(has("huge.json", "2 MiB"), "{notes:#?}");
+    assert!(has("huge.json", "64 MiB"), "{notes:#?}");
     assert!(has("src/loop", "symbolic link loop"), "{notes:#?}");
     assert!(has("src/escape", "outside the project"), "{notes:#?}");
 
     let out = check(&dir, &[]);
     assert_eq!(out.status.code(), Some(0));
     assert!(
-        stderr(&out).contains("note: src/broken.rs: cannot parse Rust"),
+        stderr(&out).contains("note: src/data.json: binary file"),
         "{}",
         stderr(&out)
     );
