@@ -69,10 +69,11 @@ impl Walker<'_> {
                 let path = entry.path();
                 let name = entry.file_name().to_string_lossy();
                 let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-                if is_dir && path != top {
-                    if name == "target" || name == ".git" || path.join("Cargo.toml").is_file() {
-                        return false;
-                    }
+                if is_dir
+                    && path != top
+                    && (name == "target" || name == ".git" || path.join("Cargo.toml").is_file())
+                {
+                    return false;
                 }
                 if entry.path_is_symlink() {
                     let inside = path
