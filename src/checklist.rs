@@ -39,7 +39,37 @@ pub struct Item {
     pub checks: Vec<String>,
     /// A question for a person, when a machine cannot judge everything.
     pub question: Option<String>,
+    /// How the question is answered: yes/no, or a text account ("who … how …").
+    #[serde(default)]
+    pub answer: AnswerKind,
+    /// Which facets of the tools the question is about: an answer goes stale only when one of
+    /// these changes (or the question itself). Empty: the question alone.
+    #[serde(default)]
+    pub evidence: Vec<Facet>,
     pub docs: Docs,
+}
+
+/// How a person answers an item's question.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AnswerKind {
+    #[default]
+    YesNo,
+    Text,
+}
+
+/// A facet of the discovered tools that a question is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Facet {
+    /// Which tools exist.
+    Names,
+    Titles,
+    Descriptions,
+    /// Annotation hints (read-only, destructive, …).
+    Hints,
+    /// Parameter names.
+    Params,
 }
 
 /// Documentation in fixed sections.

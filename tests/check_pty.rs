@@ -15,6 +15,7 @@ const FIXTURE: &str = concat!(
     "/tests/fixtures/check-cli/tools"
 );
 const ITEM: &str = "vague-tool-description";
+const TEXT_ANSWER: &str = "nobody: stdio only, never exposed";
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -40,7 +41,8 @@ fn project() -> (tempfile::TempDir, PathBuf) {
 fn asked_item(before: &str) -> String {
     let at = [
         "(not answered yet;",
-        "(the evidence changed since the last answer;",
+        "(the evidence changed since the last answer",
+        "(asked again;",
     ]
     .iter()
     .filter_map(|m| before.rfind(m))
@@ -49,12 +51,29 @@ fn asked_item(before: &str) -> String {
     before[..at].split_whitespace().last().unwrap().to_string()
 }
 
-/// Runs `check` on a terminal and answers every question: `no_to` gets "n", others "y".
-/// Returns the whole screen text and the items asked.
+/// Runs `check` on a terminal and answers every question: `no_to` gets "n", others "y"; a
+/// text question gets a sentence. Returns the whole screen text and the items asked.
 fn answer_all(dir: &Path, no_to: Option<&str>) -> (String, Vec<String>) {
+    answer_with(dir, &[], |item| {
+        if Some(item) == no_to {
+            "n".into()
+        } else {
+            "y".into()
+        }
+    })
+}
+
+/// Runs `check` with `extra` arguments on a terminal; `reply` gives the keys sent to each
+/// item's question (for a text question, a line; "\x1b" for Esc).
+fn answer_with(
+    dir: &Path,
+    extra: &[&str],
+    reply: impl Fn(&str) -> String,
+) -> (String, Vec<String>) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-mcp-secure"));
     cmd.args(["mcp-secure", "check", "--manifest-path"])
         .arg(dir.join("Cargo.toml"))
+        .args(extra)
         .env("NO_COLOR", "1")
         .env("TERM", "xterm")
         .env_remove("CARGO_TERM_COLOR")
@@ -72,22 +91,39 @@ fn answer_all(dir: &Path, no_to: Option<&str>) -> (String, Vec<String>) {
     let mut asked = Vec::new();
     loop {
         let (before, matched) = session
-            .exp_any(vec![ReadUntil::String("(y/n)".into()), ReadUntil::EOF])
+            .exp_any(vec![
+                ReadUntil::String("(y/n)".into()),
+                ReadUntil::String("Answer (text)".into()),
+                ReadUntil::EOF,
+            ])
             .unwrap();
         screen.push_str(&before);
         screen.push_str(&matched);
-        if matched != "(y/n)" {
+        let text = matched == "Answer (text)";
+        if matched != "(y/n)" && !text {
             break;
         }
         let item = asked_item(&screen);
-        session
-            .send(if Some(item.as_str()) == no_to {
-                "n"
+        let keys = reply(&item);
+        if text && keys != "\x1b" {
+            let line = if keys == "y" {
+                TEXT_ANSWER.to_string()
             } else {
-                "y"
-            })
-            .unwrap();
+                keys
+            };
+            session.send_line(&line).unwrap();
+        } else if text {
+            session.send_line("").unwrap();
+        } else {
+            session.send(&keys).unwrap();
+        }
         session.flush().unwrap();
+        if text {
+            // The answered prompt is redrawn with the same words: consume it.
+            let echo = session.exp_string("Answer (text)").unwrap();
+            screen.push_str(&echo);
+            screen.push_str("Answer (text)");
+        }
         asked.push(item);
     }
     (screen, asked)
@@ -173,11 +209,17 @@ fn answers_are_recorded_then_stale_when_a_description_changes() {
     let (strict, _) = ci_json(&dir, &["--require-attestations"]);
     assert_eq!(strict, 1, "stale answers fail the pre-deploy gate");
 
-    // Asked again on a terminal, with the reason shown.
+    // Only the items about descriptions go stale; the quota question did not review them.
+    assert_eq!(status(&v, "tool-poisoning"), "stale");
+    assert_ne!(status(&v, "missing-rate-limit"), "stale");
+    assert_ne!(status(&v, "missing-confirmation"), "stale");
+
+    // Asked again on a terminal, with the reason shown: which tool changed.
     let (screen, asked) = answer_all(&dir, None);
     assert!(asked.iter().any(|i| i == ITEM), "{screen}");
+    assert!(!asked.iter().any(|i| i == "missing-rate-limit"), "{screen}");
     assert!(
-        screen.contains("the evidence changed since the last answer"),
+        screen.contains("the evidence changed since the last answer: tool `list_notes` changed"),
         "{screen}"
     );
     let (_, v) = ci_json(&dir, &[]);
@@ -199,4 +241,99 @@ fn a_no_answer_is_a_finding_under_the_item() {
     assert_eq!(declined.len(), 1, "{v}");
     assert_eq!(declined[0]["file"], "Cargo.toml");
     assert!(["warn", "fail"].contains(&status(&v, ITEM).as_str()));
+}
+
+#[test]
+fn a_who_how_question_takes_text() {
+    let (_tmp, dir) = project();
+    let (screen, asked) = answer_all(&dir, None);
+    assert!(asked.iter().any(|i| i == "http-exposure"), "{screen}");
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+    let table: toml::Table = toml::from_str(&manifest).unwrap();
+    let entry = &table["package"]["metadata"]["mcp-secure"]["attestations"]["http-exposure"];
+    assert_eq!(entry["answer"].as_str(), Some(TEXT_ANSWER), "{manifest}");
+    let (_, v) = ci_json(&dir, &[]);
+    assert_eq!(status(&v, "http-exposure"), "pass");
+}
+
+#[test]
+fn escape_leaves_a_question_unanswered_and_says_so() {
+    let (_tmp, dir) = project();
+    let (screen, asked) = answer_with(&dir, &[], |item| {
+        if item == ITEM {
+            "\x1b".into()
+        } else {
+            "y".into()
+        }
+    });
+    assert!(asked.iter().any(|i| i == ITEM), "{screen}");
+    let after = &screen[screen.find(&format!("{ITEM} (not answered yet")).unwrap()..];
+    assert!(
+        after.contains("not answered\r\n") || after.contains("not answered\n"),
+        "{screen}"
+    );
+    let (_, v) = ci_json(&dir, &[]);
+    assert_eq!(status(&v, ITEM), "manual");
+}
+
+#[test]
+fn reanswer_asks_a_recorded_item_again() {
+    let (_tmp, dir) = project();
+    answer_all(&dir, None);
+    // Nothing is open now: a plain run asks nothing.
+    let (_, asked) = answer_all(&dir, None);
+    assert!(asked.is_empty(), "{asked:?}");
+    let (screen, asked) = answer_with(&dir, &["--reanswer", ITEM], |_| "n".into());
+    assert_eq!(asked, [ITEM], "{screen}");
+    assert!(screen.contains("asked again; recorded: yes"), "{screen}");
+    let (_, v) = ci_json(&dir, &[]);
+    assert!(["warn", "fail"].contains(&status(&v, ITEM).as_str()), "{v}");
+}
+
+#[test]
+fn reanswer_needs_an_item_with_a_question_and_a_terminal() {
+    let (_tmp, dir) = project();
+    let run = |args: &[&str]| {
+        let out = common::bin()
+            .args(["mcp-secure", "check", "--manifest-path"])
+            .arg(dir.join("Cargo.toml"))
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, err) = run(&["--reanswer", "no-such-item"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("`no-such-item` is not an item with a question") && err.contains(ITEM),
+        "{err}"
+    );
+    let (code, err) = run(&["--ci", "--reanswer", ITEM]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--reanswer asks on a terminal"), "{err}");
+}
+
+#[test]
+fn require_attestations_counts_open_items_as_failures() {
+    let (_tmp, dir) = project();
+    let out = common::bin()
+        .args([
+            "mcp-secure",
+            "check",
+            "--ci",
+            "--require-attestations",
+            "--manifest-path",
+        ])
+        .arg(dir.join("Cargo.toml"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("of them unanswered"), "{err}");
+    assert!(!err.contains("--require-attestations makes"), "{err}");
+    assert!(err.contains("the open items fail this run"), "{err}");
 }

@@ -21,6 +21,11 @@ Questions for a person are asked on a terminal (never with --ci or without a ter
 the tools' descriptions and hints as evidence. Answers are recorded in Cargo.toml under
 [package.metadata.mcp-secure.attestations.<id>], bound to a hash of that evidence: when a tool
 changes, the item becomes `stale` and is asked again. A \"no\" is a finding under the item.
+Each answer is bound to the evidence of its own item (the descriptions for the description items,
+the hints for confirmation, …): editing one tool makes only the items about what changed stale,
+and the question says which tools changed. Esc (or an empty text) leaves a question unanswered.
+A question of the form \"who … how …\" takes a text answer. To answer a recorded item again:
+    cargo mcp-secure check --reanswer <ID>
 
 Exit status: 0 nothing at or above --fail-on; 1 findings, or open items with
 --require-attestations; 2 the check could not run.";
@@ -51,6 +56,10 @@ pub struct CheckArgs {
     /// Fail (exit 1) when an item needs a person's answer that is missing or stale.
     #[arg(long)]
     pub require_attestations: bool,
+
+    /// Ask this item's question again although it is answered (repeatable; needs a terminal).
+    #[arg(long, value_name = "ID")]
+    pub reanswer: Vec<String>,
 
     /// Also scan config files that git ignores (.gitignore); `target/` is always skipped.
     #[arg(long)]

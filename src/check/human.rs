@@ -178,7 +178,7 @@ fn offset(text: &str, line: usize, column: usize) -> usize {
 }
 
 /// The open questions, the summary line and the notes.
-pub fn summary(reporter: &Reporter, o: &Outcome<'_>, asked: bool) {
+pub fn summary(reporter: &Reporter, o: &Outcome<'_>, asked: bool, required: bool) {
     let open: Vec<_> = o
         .items
         .iter()
@@ -205,14 +205,30 @@ pub fn summary(reporter: &Reporter, o: &Outcome<'_>, asked: bool) {
     }
     let count = |s: Status| o.items.iter().filter(|i| i.status == s).count();
     let by_sev = |s: Severity| o.findings.iter().filter(|f| f.severity == s).count();
+    // With --require-attestations an open item fails the gate, so it is counted as a failure.
+    let items = if required && !open.is_empty() {
+        format!(
+            "{} fail ({} of them unanswered: {} manual, {} stale), {} warn, {} pass",
+            count(Status::Fail) + open.len(),
+            open.len(),
+            count(Status::Manual),
+            count(Status::Stale),
+            count(Status::Warn),
+            count(Status::Pass),
+        )
+    } else {
+        format!(
+            "{} fail, {} warn, {} pass, {} manual, {} stale",
+            count(Status::Fail),
+            count(Status::Warn),
+            count(Status::Pass),
+            count(Status::Manual),
+            count(Status::Stale),
+        )
+    };
     let line = format!(
-        "{}: {} fail, {} warn, {} pass, {} manual, {} stale; {} ({} fail, {} warn, {} info), {} suppressed",
+        "{}: {items}; {} ({} fail, {} warn, {} info), {} suppressed",
         plural(o.items.len(), "item"),
-        count(Status::Fail),
-        count(Status::Warn),
-        count(Status::Pass),
-        count(Status::Manual),
-        count(Status::Stale),
         plural(o.findings.len(), "finding"),
         by_sev(Severity::Fail),
         by_sev(Severity::Warn),
@@ -222,7 +238,11 @@ pub fn summary(reporter: &Reporter, o: &Outcome<'_>, asked: bool) {
     reporter.err_line("");
     reporter.status("Summary", line);
     if !open.is_empty() && !asked {
-        reporter.note("answer the open items by running `cargo mcp-secure check` in a terminal without --ci; --require-attestations makes them fail the run");
+        if required {
+            reporter.note("the open items fail this run: answer them by running `cargo mcp-secure check` in a terminal without --ci");
+        } else {
+            reporter.note("answer the open items by running `cargo mcp-secure check` in a terminal without --ci; --require-attestations makes them fail the run");
+        }
     }
     for n in &o.notes {
         let path = n.path.to_string_lossy().replace('\\', "/");

@@ -22,7 +22,7 @@ use serde::Serialize;
 
 pub use args::CheckArgs;
 use args::Format;
-use attest::Attestation;
+use attest::{Answer, Attestation};
 use config::Settings;
 use model::{Context, Note};
 
@@ -165,11 +165,11 @@ fn suppress(
     }
 }
 
-/// What people answered: the recorded attestations (asked for in a terminal), and the items
-/// they declined as findings.
+/// What people answered: the recorded attestations (asked for in a terminal), each item's
+/// evidence today, and the items they declined as findings.
 struct Attested {
     attestations: BTreeMap<String, Attestation>,
-    evidence: String,
+    evidence: BTreeMap<String, attest::Evidence>,
     declined: Vec<Finding>,
     notes: Vec<Note>,
 }
@@ -182,7 +182,13 @@ fn attest(
     tools: &[analysis::tools::ToolInfo],
 ) -> Result<Attested> {
     let ctx = &project.ctx;
-    let evidence = attest::evidence_hash(tools);
+    let evidence: BTreeMap<String, attest::Evidence> = checklist::all()
+        .iter()
+        .filter(|i| i.question.is_some())
+        .map(|i| (i.id.clone(), attest::evidence::of_item(i, tools)))
+        .collect();
+    let asking = reporter.interactive() && !args.ci;
+    reanswerable(&args.reanswer, asking)?;
     let manifest_rel = load::relative(&project.manifest, &ctx.root);
     let (mut attestations, bad) = attest::read(&project.manifest)?;
     let notes = bad
@@ -192,8 +198,8 @@ fn attest(
             message,
         })
         .collect();
-    if reporter.interactive() && !args.ci {
-        let recorded = ask(reporter, project, &attestations, &evidence, tools)?;
+    if asking {
+        let recorded = ask(reporter, project, args, &attestations, &evidence, tools)?;
         attestations.extend(recorded);
     }
     let manifest_now = std::fs::read_to_string(&project.manifest).unwrap_or_default();
@@ -220,22 +226,54 @@ fn attest(
     })
 }
 
-/// Asks the open questions in a terminal and records the answers in the manifest.
+/// `--reanswer` names items with a question, and only works where questions are asked.
+fn reanswerable(ids: &[String], asking: bool) -> Result<()> {
+    let with_question: Vec<&str> = checklist::all()
+        .iter()
+        .filter(|i| i.question.is_some())
+        .map(|i| i.id.as_str())
+        .collect();
+    if let Some(bad) = ids.iter().find(|id| !with_question.contains(&id.as_str())) {
+        anyhow::bail!(
+            "`{bad}` is not an item with a question; --reanswer takes one of: {}",
+            with_question.join(", ")
+        );
+    }
+    if !ids.is_empty() && !asking {
+        anyhow::bail!(
+            "--reanswer asks on a terminal: run `cargo mcp-secure check --reanswer <ID>` in a terminal, without --ci"
+        );
+    }
+    Ok(())
+}
+
+/// Asks the open questions (and those named by `--reanswer`) in a terminal and records the
+/// answers in the manifest.
 fn ask(
     reporter: &Reporter,
     project: &load::Project,
+    args: &CheckArgs,
     attestations: &BTreeMap<String, Attestation>,
-    evidence: &str,
+    evidence: &BTreeMap<String, attest::Evidence>,
     tools: &[analysis::tools::ToolInfo],
 ) -> Result<BTreeMap<String, Attestation>> {
-    let open: Vec<(&str, &str, bool)> = checklist::all()
+    let open: Vec<attest::ask::Open<'_>> = checklist::all()
         .iter()
-        .filter_map(|i| {
-            let question = i.question.as_deref()?;
-            match attestations.get(&i.id) {
-                Some(a) if a.evidence == evidence => None,
-                other => Some((i.id.as_str(), question, other.is_some())),
-            }
+        .filter(|i| i.question.is_some())
+        .filter_map(|item| {
+            let now = &evidence[&item.id];
+            let why = match attestations.get(&item.id) {
+                None => "not answered yet".to_string(),
+                Some(a) if a.evidence != now.hash => format!(
+                    "the evidence changed since the last answer: {}",
+                    attest::evidence::changes(&a.tools, now).join(", ")
+                ),
+                Some(a) if args.reanswer.contains(&item.id) => {
+                    format!("asked again; recorded: {}", answer_text(&a.answer))
+                }
+                Some(_) => return None,
+            };
+            Some(attest::ask::Open { item, why })
         })
         .collect();
     let answers = attest::ask(reporter, &open, tools)?;
@@ -246,15 +284,15 @@ fn ask(
     let recorded: BTreeMap<String, Attestation> = answers
         .into_iter()
         .map(|(id, answer)| {
-            (
-                id,
-                Attestation {
-                    answer,
-                    evidence: evidence.to_string(),
-                    by: by.clone(),
-                    at: at.clone(),
-                },
-            )
+            let now = &evidence[&id];
+            let a = Attestation {
+                answer,
+                evidence: now.hash.clone(),
+                tools: now.tools.clone(),
+                by: by.clone(),
+                at: at.clone(),
+            };
+            (id, a)
         })
         .collect();
     attest::write(&project.manifest, &recorded).with_context(|| {
@@ -273,6 +311,14 @@ fn ask(
         ),
     );
     Ok(recorded)
+}
+
+fn answer_text(answer: &Answer) -> String {
+    match answer {
+        Answer::Yes => "yes".into(),
+        Answer::No => "no".into(),
+        Answer::Text(t) => format!("\"{t}\""),
+    }
 }
 
 fn outcome<'a>(ctx: &'a Context, checked: Checked, attested: Attested) -> Outcome<'a> {
@@ -300,7 +346,12 @@ fn outcome<'a>(ctx: &'a Context, checked: Checked, attested: Attested) -> Outcom
 
 fn render(reporter: &Reporter, args: &CheckArgs, outcome: &Outcome<'_>) -> Result<()> {
     match args.format {
-        Format::Human => human::summary(reporter, outcome, !args.ci && reporter.interactive()),
+        Format::Human => human::summary(
+            reporter,
+            outcome,
+            !args.ci && reporter.interactive(),
+            args.require_attestations,
+        ),
         Format::Json => reporter
             .out(&json::render(outcome))
             .context("cannot write to stdout")?,
@@ -347,14 +398,17 @@ fn with_severities(settings: &Settings, findings: Vec<Finding>) -> Vec<Finding> 
 fn declined(
     settings: &Settings,
     attestations: &BTreeMap<String, Attestation>,
-    evidence: &str,
+    evidence: &BTreeMap<String, attest::Evidence>,
     text: &str,
     rel: &Path,
 ) -> Vec<Finding> {
     checklist::all()
         .iter()
         .filter(|i| i.question.is_some())
-        .filter_map(|i| attestations.get(&i.id).filter(|a| !a.answer && a.evidence == evidence).map(|a| (i, a)))
+        .filter_map(|i| {
+            let current = |a: &&Attestation| a.answer == Answer::No && Some(&a.evidence) == evidence.get(&i.id).map(|e| &e.hash);
+            attestations.get(&i.id).filter(current).map(|a| (i, a))
+        })
         .map(|(item, a)| {
             let needle = format!("attestations.{}]", item.id);
             let found = text.lines().enumerate().find(|(_, l)| l.contains(&needle));
@@ -366,7 +420,7 @@ fn declined(
                 message: format!("{} answered no to: {}", if a.by.is_empty() { "a person" } else { &a.by }, item.question.as_deref().unwrap_or_default()),
                 location: Some(Location { file: rel.to_path_buf(), line, column: 1, end_line: line, end_column: width + 1 }),
                 labels: vec![],
-                help: Some("fix what is missing, then run `cargo mcp-secure check` in a terminal to answer again".into()),
+                help: Some(format!("fix what is missing, then run `cargo mcp-secure check --reanswer {}` in a terminal to answer again", item.id)),
                 tool: None,
                 evidence: None,
             }
@@ -379,7 +433,7 @@ fn declined(
 fn statuses(
     findings: &[Finding],
     attestations: &BTreeMap<String, Attestation>,
-    evidence: &str,
+    evidence: &BTreeMap<String, attest::Evidence>,
 ) -> Vec<ItemStatus> {
     use crate::finding::Severity;
     checklist::all()
@@ -396,7 +450,9 @@ fn statuses(
                 _ if item.question.is_none() => Status::Pass,
                 _ => match attestations.get(&item.id) {
                     None => Status::Manual,
-                    Some(a) if a.evidence != evidence => Status::Stale,
+                    Some(a) if Some(&a.evidence) != evidence.get(&item.id).map(|e| &e.hash) => {
+                        Status::Stale
+                    }
                     Some(_) => Status::Pass,
                 },
             };

@@ -6,52 +6,35 @@
 //! `[workspace.metadata.mcp-secure.attestations.<id>]` in a virtual workspace manifest:
 //! `answer`, `evidence`, `by`, `at`.
 
+pub mod ask;
+pub mod evidence;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
-use console::{Style, Term};
-use dialoguer::Confirm;
-use dialoguer::theme::ColorfulTheme;
-use sha2::{Digest, Sha256};
 use toml_edit::{DocumentMut, Item, Table, value};
 
-use crate::check::analysis::tools::ToolInfo;
-use crate::report::Reporter;
+pub use ask::ask;
+pub use evidence::Evidence;
+
+/// A person's answer: yes, no, or a text account for questions of the form "who … how …".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    Yes,
+    No,
+    Text(String),
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attestation {
-    pub answer: bool,
+    pub answer: Answer,
+    /// The item's evidence hash when it was answered.
     pub evidence: String,
+    /// Per-tool digests then, to say what changed; empty for older records.
+    pub tools: BTreeMap<String, String>,
     pub by: String,
     pub at: String,
-}
-
-/// A stable hash of what a person reviews: every tool's name, title, description and
-/// annotation hints, in name order. SHA-256 over a canonical text, so it does not depend
-/// on the Rust version or on where the tools sit in the files.
-pub fn evidence_hash(tools: &[ToolInfo]) -> String {
-    let mut lines: Vec<String> = tools
-        .iter()
-        .map(|t| {
-            let hints: Vec<String> = t
-                .annotations
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            [
-                t.name.as_str(),
-                t.title.as_deref().unwrap_or(""),
-                t.description.as_deref().unwrap_or(""),
-                &hints.join(","),
-            ]
-            .join("\u{1f}")
-        })
-        .collect();
-    lines.sort();
-    let digest = Sha256::digest(lines.join("\u{1e}").as_bytes());
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
 }
 
 /// The key path of the attestation table in this manifest: `package` when it has a
@@ -88,13 +71,32 @@ pub fn read(manifest: &Path) -> Result<(BTreeMap<String, Attestation>, Vec<Strin
     };
     for (id, entry) in table.iter() {
         let get = |k: &str| entry.get(k).and_then(|v| v.as_str()).map(str::to_string);
-        match (entry.get("answer").and_then(Item::as_bool), get("evidence")) {
+        let answer = match entry.get("answer") {
+            Some(a) if a.as_bool() == Some(true) => Some(Answer::Yes),
+            Some(a) if a.as_bool() == Some(false) => Some(Answer::No),
+            Some(a) => a
+                .as_str()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(|t| Answer::Text(t.to_string())),
+            None => None,
+        };
+        match (answer, get("evidence")) {
             (Some(answer), Some(evidence)) => {
+                let tools = entry
+                    .get("tools")
+                    .and_then(Item::as_table_like)
+                    .map(|t| {
+                        t.iter()
+                            .filter_map(|(k, v)| Some((k.to_string(), v.as_str()?.to_string())))
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 let by = get("by").unwrap_or_default();
                 let at = get("at").unwrap_or_default();
-                out.insert(id.to_string(), Attestation { answer, evidence, by, at });
+                out.insert(id.to_string(), Attestation { answer, evidence, tools, by, at });
             }
-            _ => bad.push(format!("attestation `{id}` needs `answer = true|false` and `evidence = \"…\"`; it counts as unanswered")),
+            _ => bad.push(format!("attestation `{id}` needs `answer = true|false|\"text\"` and `evidence = \"…\"`; it counts as unanswered")),
         }
     }
     Ok((out, bad))
@@ -140,10 +142,23 @@ pub fn write(manifest: &Path, answers: &BTreeMap<String, Attestation>) -> Result
                 entry.set_position(Some(last));
             }
         }
-        entry.insert("answer", value(a.answer));
+        match &a.answer {
+            Answer::Yes => entry.insert("answer", value(true)),
+            Answer::No => entry.insert("answer", value(false)),
+            Answer::Text(t) => entry.insert("answer", value(t.as_str())),
+        };
         entry.insert("evidence", value(a.evidence.as_str()));
         entry.insert("by", value(a.by.as_str()));
         entry.insert("at", value(a.at.as_str()));
+        if !a.tools.is_empty() {
+            let mut tools = Table::new();
+            last += 1;
+            tools.set_position(Some(last));
+            for (name, digest) in &a.tools {
+                tools.insert(name, value(digest.as_str()));
+            }
+            entry.insert("tools", Item::Table(tools));
+        }
         table.insert(id, Item::Table(entry));
     }
     let dir = manifest.parent().unwrap_or(Path::new("."));
@@ -182,160 +197,9 @@ pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// Shows the evidence once, then asks each question on stderr's terminal. Returns the answers
-/// given; a question left with Esc or q stays unanswered.
-pub fn ask(
-    reporter: &Reporter,
-    questions: &[(&str, &str, bool)],
-    tools: &[ToolInfo],
-) -> Result<BTreeMap<String, bool>> {
-    let mut answers = BTreeMap::new();
-    if questions.is_empty() {
-        return Ok(answers);
-    }
-    reporter.err_line("");
-    let need = if questions.len() == 1 {
-        "1 item needs".to_string()
-    } else {
-        format!("{} items need", questions.len())
-    };
-    reporter.status(
-        "Attesting",
-        format!("{need} a person's answer; the evidence:"),
-    );
-    for line in evidence_lines(tools) {
-        reporter.err_line(&line);
-    }
-    let term = Term::stderr();
-    let width = usize::from(term.size().1).clamp(40, 100);
-    let theme = ColorfulTheme::default();
-    let dim = Style::new().dim();
-    for (id, question, stale) in questions {
-        let why = if *stale {
-            "the evidence changed since the last answer"
-        } else {
-            "not answered yet"
-        };
-        reporter.err_line(&format!(
-            "\n{} {}",
-            Style::new().bold().apply_to(id),
-            dim.apply_to(format!("({why}; Esc skips)"))
-        ));
-        // The question is printed wrapped; the prompt itself stays one short line, because a
-        // prompt that wraps is redrawn badly once answered.
-        for line in wrap(question, width.saturating_sub(2)) {
-            reporter.err_line(&format!("  {line}"));
-        }
-        let answer = Confirm::with_theme(&theme)
-            .with_prompt("Answer")
-            .interact_on_opt(&term)
-            .with_context(|| {
-                format!("cannot ask about `{id}` on the terminal; run with --ci to skip questions")
-            })?;
-        if let Some(answer) = answer {
-            answers.insert(id.to_string(), answer);
-        }
-    }
-    Ok(answers)
-}
-
-/// Splits text into lines of at most `width` characters at spaces.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = vec![String::new()];
-    for word in text.split_whitespace() {
-        let last = lines.last_mut().expect("never empty");
-        if !last.is_empty() && last.chars().count() + 1 + word.chars().count() > width {
-            lines.push(word.to_string());
-        } else {
-            if !last.is_empty() {
-                last.push(' ');
-            }
-            last.push_str(word);
-        }
-    }
-    lines
-}
-
-/// The tool list as people read it: name, title, hints, description, where.
-pub fn evidence_lines(tools: &[ToolInfo]) -> Vec<String> {
-    if tools.is_empty() {
-        return vec!["  no `#[tool]` functions were found in the sources".into()];
-    }
-    let bold = Style::new().bold();
-    let dim = Style::new().dim();
-    let mut out = Vec::new();
-    for t in tools {
-        let title = t
-            .title
-            .as_ref()
-            .map(|s| format!(" \"{s}\""))
-            .unwrap_or_default();
-        out.push(format!(
-            "  {}{title}  {}",
-            bold.apply_to(&t.name),
-            dim.apply_to(format!("{}:{}", t.location.file.display(), t.location.line))
-        ));
-        let hints: Vec<String> = t
-            .annotations
-            .iter()
-            .map(|(k, v)| format!("{k} = {v}"))
-            .collect();
-        out.push(format!(
-            "      hints: {}",
-            if hints.is_empty() {
-                "none declared".into()
-            } else {
-                hints.join(", ")
-            }
-        ));
-        out.push(format!(
-            "      {}",
-            t.description.as_deref().unwrap_or("(no description)")
-        ));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::model::Context;
-
-    /// A tool as discovery finds it in source (built from source, so new fields of
-    /// `ToolInfo` do not break these tests).
-    fn tool(name: &str, description: &str) -> ToolInfo {
-        let src = format!(
-            "struct S;\n#[tool_router]\nimpl S {{\n    #[tool(description = {description:?}, annotations(read_only_hint = true))]\n    async fn {name}(&self) -> String {{ String::new() }}\n}}\n"
-        );
-        let ctx = Context::of_sources(vec![("src/main.rs".into(), src)]);
-        crate::check::analysis::tools::tools(&ctx).remove(0)
-    }
-
-    #[test]
-    fn wraps_at_spaces() {
-        assert_eq!(wrap("one two three four", 9), ["one two", "three", "four"]);
-        assert_eq!(
-            wrap("unbreakable-long-word x", 5),
-            ["unbreakable-long-word", "x"]
-        );
-    }
-
-    #[test]
-    fn evidence_hash_follows_content_not_order_or_place() {
-        let a = vec![tool("a", "Read a file"), tool("b", "List files")];
-        let mut moved = vec![a[1].clone(), a[0].clone()];
-        moved[0].location.line = 40;
-        assert_eq!(evidence_hash(&a), evidence_hash(&moved));
-        let mut edited = a.clone();
-        edited[0].description = Some("Read any file".into());
-        assert_ne!(evidence_hash(&a), evidence_hash(&edited));
-        let mut hinted = a.clone();
-        hinted[1]
-            .annotations
-            .insert("destructive_hint".into(), false);
-        assert_ne!(evidence_hash(&a), evidence_hash(&hinted));
-        assert!(evidence_hash(&a).starts_with("sha256:"));
-    }
 
     #[test]
     fn writes_and_reads_back_keeping_formatting() {
@@ -344,8 +208,9 @@ mod tests {
         let original = "[package]\nname = \"demo\"   # keep me\nversion = \"0.1.0\"\n\n[dependencies]\nserde = \"1\"\n";
         std::fs::write(&manifest, original).unwrap();
         let a = Attestation {
-            answer: true,
+            answer: Answer::Yes,
             evidence: "sha256:00".into(),
+            tools: BTreeMap::from([("read_file".to_string(), "sha256:aa".to_string())]),
             by: "Ada".into(),
             at: "2026-01-01T00:00:00Z".into(),
         };
@@ -358,18 +223,26 @@ mod tests {
         assert!(text.starts_with(original), "{text}");
         // Answering again replaces the entry in place.
         let b = Attestation {
-            answer: false,
+            answer: Answer::Text("only the ops team, through the gateway's mTLS".into()),
             ..a.clone()
         };
         write(
             &manifest,
-            &BTreeMap::from([("vague-tool-description".to_string(), b)]),
+            &BTreeMap::from([("vague-tool-description".to_string(), b.clone())]),
         )
         .unwrap();
         let again = std::fs::read_to_string(&manifest).unwrap();
         assert!(
-            again.starts_with(original) && again.matches("attestations.vague").count() == 1,
+            again.starts_with(original)
+                && again
+                    .matches("attestations.vague-tool-description]")
+                    .count()
+                    == 1,
             "{again}"
+        );
+        assert_eq!(
+            read(&manifest).unwrap().0["vague-tool-description"].answer,
+            b.answer
         );
         write(
             &manifest,
@@ -392,8 +265,9 @@ mod tests {
         let manifest = dir.path().join("Cargo.toml");
         std::fs::write(&manifest, "[workspace]\nmembers = [\"a\"]\n").unwrap();
         let a = Attestation {
-            answer: false,
+            answer: Answer::No,
             evidence: "sha256:01".into(),
+            tools: BTreeMap::new(),
             by: "b".into(),
             at: "t".into(),
         };
@@ -403,6 +277,6 @@ mod tests {
             text.contains("[workspace.metadata.mcp-secure.attestations.x]"),
             "{text}"
         );
-        assert!(!read(&manifest).unwrap().0["x"].answer);
+        assert_eq!(read(&manifest).unwrap().0["x"].answer, Answer::No);
     }
 }
