@@ -1,5 +1,5 @@
-//! `cargo mcp-secure explain <ID>`: one checklist item's documentation on stdout, as Markdown
-//! or JSON, so it can be read, piped or saved. `--all` prints every item (the text of
+//! `cargo mcp-secure explain <ID>`: one checklist item's documentation on stdout, rendered for
+//! the terminal, or as Markdown or JSON, so it can be read, piped or saved. `--all` prints every item (the text of
 //! `docs/checklist.md`).
 
 use std::process::ExitCode;
@@ -8,6 +8,7 @@ use anyhow::{Context as _, Result, bail};
 use clap::{Args, ValueEnum};
 
 use crate::checklist::{self, Item};
+use crate::render::terminal::{self, Screen};
 use crate::report::Reporter;
 
 #[derive(Debug, Args)]
@@ -20,26 +21,40 @@ pub struct ExplainArgs {
     #[arg(long, conflicts_with = "id")]
     pub all: bool,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = ExplainFormat::Markdown)]
-    pub format: ExplainFormat,
+    /// Output format (default: `text` on a terminal, `markdown` when piped or redirected).
+    #[arg(long, value_enum)]
+    pub format: Option<ExplainFormat>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExplainFormat {
+    /// Rendered for a terminal: emphasis, code, wrapped to its width.
+    Text,
     Markdown,
     Json,
 }
 
 pub fn run(reporter: &Reporter, args: ExplainArgs) -> Result<ExitCode> {
+    let screen = Screen::stdout(reporter.color());
+    let format = args.format.unwrap_or(match screen {
+        Some(_) => ExplainFormat::Text,
+        None => ExplainFormat::Markdown,
+    });
+    // `--format text` into a pipe: wrapped at 80 columns, no styles.
+    let screen = screen.unwrap_or(Screen {
+        width: 80,
+        styled: false,
+    });
     let text = match (args.all, args.id.as_deref()) {
-        (true, _) => match args.format {
+        (true, _) => match format {
+            ExplainFormat::Text => terminal::markdown(&book(), screen),
             ExplainFormat::Markdown => book(),
             ExplainFormat::Json => json(&checklist::in_practice_order())?,
         },
         (false, Some(id)) => {
             let item = find(id)?;
-            match args.format {
+            match format {
+                ExplainFormat::Text => terminal::markdown(&checklist::markdown(item), screen),
                 ExplainFormat::Markdown => checklist::markdown(item),
                 ExplainFormat::Json => json(item)?,
             }

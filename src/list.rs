@@ -29,8 +29,10 @@ pub enum ListFormat {
 
 pub fn run(reporter: &Reporter, args: ListArgs) -> Result<ExitCode> {
     let items = checklist::in_practice_order();
+    // On a terminal the last column wraps under itself; piped, one line per row for grep.
+    let width = crate::render::terminal::Screen::stdout(false).map(|s| s.width.max(80));
     let text = match (args.format, args.rules) {
-        (ListFormat::Human, true) => table(&rule_rows(&items)),
+        (ListFormat::Human, true) => table(&rule_rows(&items), width),
         (ListFormat::Json, true) => {
             let rules: Vec<serde_json::Value> = rule_rows(&items)
                 .iter()
@@ -44,7 +46,7 @@ pub fn run(reporter: &Reporter, args: ListArgs) -> Result<ExitCode> {
             text.push('\n');
             text
         }
-        (ListFormat::Human, false) => table(&item_rows(&items)),
+        (ListFormat::Human, false) => table(&item_rows(&items), width),
         (ListFormat::Json, false) => {
             let mut text =
                 serde_json::to_string_pretty(&items).context("cannot serialise the checklist")?;
@@ -91,22 +93,30 @@ fn rule_rows(items: &[&Item]) -> Vec<[&'static str; 4]> {
 }
 
 /// A plain table with aligned columns, the first row the header. No colour, so that it reads
-/// the same in a terminal, a pipe or a file.
-fn table(rows: &[[&str; 4]]) -> String {
+/// the same in a terminal, a pipe or a file. With a width, a last cell that would pass it
+/// wraps at spaces, its continuation lines starting under the cell.
+fn table(rows: &[[&str; 4]], width: Option<usize>) -> String {
     let mut widths = [0; 4];
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
     }
+    let indent = widths[0] + widths[1] + widths[2] + 6;
+    // Too narrow a last column is worse than a long line.
+    let room = width.map(|w| w.saturating_sub(indent)).filter(|r| *r >= 20);
     let mut out = String::new();
     for row in rows {
+        let last = match room {
+            Some(room) => crate::render::terminal::wrap(row[3], room)
+                .join(&format!("\n{}", " ".repeat(indent))),
+            None => row[3].to_string(),
+        };
         let line = format!(
-            "{:w0$}  {:w1$}  {:w2$}  {}",
+            "{:w0$}  {:w1$}  {:w2$}  {last}",
             row[0],
             row[1],
             row[2],
-            row[3],
             w0 = widths[0],
             w1 = widths[1],
             w2 = widths[2]
@@ -124,7 +134,7 @@ mod tests {
     #[test]
     fn table_aligns_columns_and_lists_every_item() {
         let items = checklist::in_practice_order();
-        let text = table(&item_rows(&items));
+        let text = table(&item_rows(&items), None);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), items.len() + 1);
         assert!(lines[0].starts_with("ID "));
@@ -141,9 +151,33 @@ mod tests {
     }
 
     #[test]
+    fn a_long_last_cell_wraps_under_itself() {
+        let items = checklist::in_practice_order();
+        let text = table(&item_rows(&items), Some(80));
+        let title_column = text.lines().next().unwrap().find("TITLE").unwrap();
+        assert!(
+            text.lines()
+                .all(|l| l.chars().count() <= 80 || !l[title_column..].contains(' ')),
+            "{text}"
+        );
+        let continued: Vec<&str> = text.lines().filter(|l| l.starts_with(' ')).collect();
+        assert!(
+            !continued.is_empty(),
+            "no title wrapped at 80 columns:\n{text}"
+        );
+        for line in continued {
+            assert_eq!(
+                line.len() - line.trim_start().len(),
+                title_column,
+                "{line:?}"
+            );
+        }
+    }
+
+    #[test]
     fn rule_table_lists_every_rule_once_with_its_item() {
         let items = checklist::in_practice_order();
-        let text = table(&rule_rows(&items));
+        let text = table(&rule_rows(&items), None);
         let rules = crate::check::rules::rules();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), rules.len() + 1);

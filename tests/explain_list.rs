@@ -217,3 +217,43 @@ fn reader_closing_early_is_not_an_error() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// On a terminal `explain` renders the Markdown: no heading markers or code fences, lines
+/// wrapped to the terminal's width; piped, it stays Markdown.
+#[test]
+fn explain_renders_for_a_terminal_and_stays_markdown_when_piped() {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-mcp-secure"));
+    cmd.args(["mcp-secure", "explain", "path-traversal"])
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm")
+        .env_remove("CARGO_TERM_COLOR");
+    let mut session = rexpect::spawn_with_options(
+        cmd,
+        rexpect::reader::Options {
+            timeout_ms: Some(30_000),
+            strip_ansi_escape_codes: true,
+        },
+    )
+    .unwrap();
+    let screen = session.exp_eof().unwrap();
+    assert!(screen.contains("What it checks"), "{screen}");
+    assert!(
+        !screen.contains("```") && !screen.contains("## "),
+        "{screen}"
+    );
+    // Prose wraps; code blocks (indented) and single long words such as URLs do not.
+    let fits = |l: &str, w: usize| {
+        l.chars().count() <= w || l.starts_with("    ") || !l.trim().contains(' ')
+    };
+    assert!(screen.lines().all(|l| fits(l.trim_end(), 100)), "{screen}");
+    let piped = stdout_of(&["explain", "path-traversal"]);
+    assert!(
+        piped.contains("## What it checks") && piped.contains("```"),
+        "{piped}"
+    );
+    let text = stdout_of(&["explain", "path-traversal", "--format", "text"]);
+    assert!(
+        !text.contains("## ") && text.lines().all(|l| fits(l, 80)),
+        "{text}"
+    );
+}

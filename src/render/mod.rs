@@ -2,3 +2,4 @@
 //! SARIF is shared so `check` and `probe` report under the same rules.
 
 pub mod sarif;
+pub mod terminal;

@@ -60,7 +60,7 @@ pub fn ask(
         // The question is printed wrapped; the prompt itself stays one short line, because a
         // prompt that wraps is redrawn badly once answered.
         let question = item.question.as_deref().unwrap_or_default();
-        for line in wrap(question, width.saturating_sub(2)) {
+        for line in crate::render::terminal::wrap(question, width.saturating_sub(2)) {
             reporter.err_line(&format!("  {line}"));
         }
         let answer = prompt(&term, item).with_context(|| {
@@ -98,36 +98,5 @@ fn prompt(term: &Term, item: &Item) -> std::io::Result<Option<Answer>> {
             let text = text.trim();
             Ok((!text.is_empty()).then(|| Answer::Text(text.to_string())))
         }
-    }
-}
-
-/// Splits text into lines of at most `width` characters at spaces.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = vec![String::new()];
-    for word in text.split_whitespace() {
-        let last = lines.last_mut().expect("never empty");
-        if !last.is_empty() && last.chars().count() + 1 + word.chars().count() > width {
-            lines.push(word.to_string());
-        } else {
-            if !last.is_empty() {
-                last.push(' ');
-            }
-            last.push_str(word);
-        }
-    }
-    lines
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wraps_at_spaces() {
-        assert_eq!(wrap("one two three four", 9), ["one two", "three", "four"]);
-        assert_eq!(
-            wrap("unbreakable-long-word x", 5),
-            ["unbreakable-long-word", "x"]
-        );
     }
 }
