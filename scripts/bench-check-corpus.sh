@@ -64,7 +64,7 @@ for line in "${entries[@]}"; do
   printf '%s\t%s\t%s\n' "$name" "$rc" "$ms" >>"$out_dir/runs.tsv"
 done
 
-python3 - "$out_dir" "$labels" "$flaws" "$flaw_lines" "$label_lines" <<'EOF'
+TOOL_PATH=$tool python3 - "$out_dir" "$labels" "$flaws" "$flaw_lines" "$label_lines" <<'EOF'
 import csv, json, os, sys
 
 out_dir, labels_path, flaws_path = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -175,6 +175,26 @@ print(f"{'TOTAL':28} {'':>4} {'':>6} {len(total_fail):>5} {tf['true']:>5} {tf['f
       f"{precision(tf):>8} {len(total_warn):>5} {tw['true']:>6} {tw['false']:>7}")
 print(f"fail-severity precision: {precision(tf)} ({tf['true']} true of {tf['true'] + tf['false']} labelled, "
       f"{tf['unlabelled']} unlabelled); warn precision: {precision(tw)}")
+# Per rule, over every severity: how often its labelled findings are real, beside the
+# precision the rule declares (`list --rules`), so a declared `high` can be checked.
+declared = {}
+try:
+    import subprocess
+    out = subprocess.run([os.environ["TOOL_PATH"], "mcp-secure", "list", "--rules", "--format", "json"],
+                         capture_output=True, text=True, check=True).stdout
+    declared = {r["rule"]: r["precision"] for r in json.loads(out)}
+except (KeyError, OSError, ValueError, subprocess.CalledProcessError):
+    pass
+by_rule = {}
+for fd in findings:
+    by_rule.setdefault(fd["rule"] or fd["item"], []).append(fd)
+print(f"\n{'rule':36} {'declared':>8} {'found':>5} {'true':>5} {'false':>5} {'unlab':>5} {'prec':>8}")
+for rule in sorted(by_rule):
+    t = tally(by_rule[rule])
+    if t["true"] + t["false"] == 0:
+        continue
+    print(f"{rule:36} {declared.get(rule, '?'):>8} {len(by_rule[rule]):>5} {t['true']:>5} {t['false']:>5} "
+          f"{t['unlabelled']:>5} {precision(t):>8}")
 for name, why in problems.items():
     print(f"not fully analysed: {name}: {why}")
 stale = [lb for i, lb in enumerate(labels) if i not in used]
