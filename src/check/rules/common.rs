@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::check::analysis::flow::{Flow, tool_flows};
 use crate::check::analysis::index::Index;
 use crate::check::analysis::syntax::compact;
-use crate::check::analysis::tools::{ToolInfo, tools};
+use crate::check::analysis::tools::{ToolInfo, tools_in};
 use crate::check::model::{Context, location};
 use crate::finding::{Finding, Label, Location, Severity};
 
@@ -23,7 +23,7 @@ pub struct Analysis<'a> {
 impl<'a> Analysis<'a> {
     pub fn new(ctx: &'a Context) -> Self {
         let index = Index::new(ctx);
-        let tools = tools(ctx);
+        let tools = tools_in(ctx, &index);
         let flows = tool_flows(&index, &tools);
         Analysis {
             index,

@@ -1,7 +1,10 @@
 //! What a tool tells the model: descriptions and annotations, compared with what its code does.
 
+use std::collections::BTreeMap;
+
 use super::common::{Analysis, finding, label};
 use crate::check::analysis::effects::{Effect, Kind, effects, read_only_database};
+use crate::check::analysis::imports::Imports;
 use crate::check::analysis::tools::ToolInfo;
 use crate::check::model::Context;
 use crate::finding::{Finding, Severity};
@@ -21,22 +24,28 @@ const DESTRUCTIVE_WORDS: &[&str] = &[
     "unlink",
 ];
 
-/// Effects of every body the tool reaches.
+/// Effects of every body the tool reaches, calls matched through each file's imports.
 fn tool_effects<'a>(
     a: &'a Analysis<'_>,
     ctx: &Context,
     tool: &ToolInfo,
 ) -> Vec<(Effect, &'a std::path::Path)> {
     let ro = read_only_database(ctx);
-    a.flows_of(tool)
-        .into_iter()
-        .flat_map(|f| {
-            let func = &a.index.fns[f.func];
-            effects(func.block, &f.taint, ro)
+    let mut imports: BTreeMap<&std::path::Path, Imports> = BTreeMap::new();
+    let mut out = Vec::new();
+    for f in a.flows_of(tool) {
+        let func = &a.index.fns[f.func];
+        let path = func.file.path.as_path();
+        let table = imports
+            .entry(path)
+            .or_insert_with(|| Imports::of_file(&func.file.ast));
+        out.extend(
+            effects(func.block, &f.taint, ro, table)
                 .into_iter()
-                .map(move |e| (e, func.file.path.as_path()))
-        })
-        .collect()
+                .map(|e| (e, path)),
+        );
+    }
+    out
 }
 
 fn words(text: &str) -> Vec<String> {
@@ -120,7 +129,7 @@ fn poison(tool: &ToolInfo, message: String) -> Finding {
 /// Missing, short or generic descriptions, and descriptions that hide that the tool deletes.
 pub fn vague_description(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for tool in &a.tools {
+    for tool in a.tools.iter().filter(|t| t.metadata_known()) {
         let description = tool.description.as_deref().map(str::trim);
         let problem = match description.map(|d| (d, crate::vague::vague(d, &tool.name))) {
             // A doc comment check cannot read (`include_str!`) is a description all the same.
@@ -167,12 +176,14 @@ pub fn vague_description(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
 /// no confirmation parameter.
 pub fn missing_confirmation(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for tool in &a.tools {
+    for tool in a.tools.iter().filter(|t| t.metadata_known()) {
         let by_name = words(&tool.name)
             .iter()
             .any(|w| DESTRUCTIVE_WORDS.contains(&w.as_str()));
         let effects = tool_effects(a, ctx, tool);
-        let deletes = effects.iter().find(|(e, _)| e.kind == Kind::Delete);
+        let deletes = effects
+            .iter()
+            .find(|(e, _)| matches!(e.kind, Kind::Delete | Kind::SqlDestroy));
         if !by_name && deletes.is_none() {
             continue;
         }
@@ -219,22 +230,23 @@ pub fn missing_confirmation(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     out
 }
 
-/// `read_only_hint = true` (or `destructive_hint = false`) on a tool whose code writes, and
-/// tools that declare no hints at all.
+/// `read_only_hint = true` on a tool whose code writes, `destructive_hint = false` on one whose
+/// code deletes, overwrites or moves what the caller names, and tools that declare no hints.
+/// A false claim is reported where the hint is written.
 pub fn misleading_annotation(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for tool in &a.tools {
+    for tool in a.tools.iter().filter(|t| t.metadata_known()) {
         let effects = tool_effects(a, ctx, tool);
         let read_only = tool.annotations.get("read_only_hint") == Some(&true);
         let not_destructive = tool.annotations.get("destructive_hint") == Some(&false);
         let write = effects
             .iter()
-            .find(|(e, _)| read_only || (not_destructive && e.kind == Kind::Delete));
+            .find(|(e, _)| read_only || (not_destructive && e.kind.destructive()));
         let mut f = if let Some((e, file)) = write {
-            let hint = if read_only {
-                "read_only_hint = true"
+            let (hint, key) = if read_only {
+                ("read_only_hint = true", "read_only_hint")
             } else {
-                "destructive_hint = false"
+                ("destructive_hint = false", "destructive_hint")
             };
             // A false claim misleads the client's confirmation logic: as serious as no hint at all is not.
             let mut f = finding(
@@ -246,7 +258,7 @@ pub fn misleading_annotation(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
                     e.kind.verb(),
                     e.what
                 ),
-                tool.attr_location.clone(),
+                tool.hint_location(key),
                 "make the annotations match what the code can do, or confine the code (read-only connection, no writes)",
             );
             f.labels.push(label(file, e.span, "the write happens here"));
