@@ -27,18 +27,6 @@ pub enum Shape {
     RunTime,
 }
 
-impl Shape {
-    pub fn describe(self) -> &'static str {
-        match self {
-            Shape::Rmcp => "rmcp `#[tool]`",
-            Shape::RustMcpSdk => "rust-mcp-sdk `#[mcp_tool]`",
-            Shape::Trait => "an impl of the crate's tool trait",
-            Shape::Dispatch => "a hand-written dispatch on the tool name",
-            Shape::RunTime => "tools built at run time",
-        }
-    }
-}
-
 /// One MCP tool as declared in source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ToolInfo {

@@ -82,25 +82,34 @@ fn handlers(index: &Index<'_>) -> Vec<usize> {
     (0..index.fns.len())
         .filter(|&i| {
             let f = &index.fns[i];
-            HANDLERS.contains(&f.name.as_str()) || call_method_arm(f.block).is_some()
+            HANDLERS.contains(&f.name.as_str())
+                || (f.file.text.contains(CALL_METHOD) && call_method_arm(f.block).is_some())
         })
         .collect()
 }
 
 /// The body of the `"tools/call"` arm of a match in `block`.
 fn call_method_arm(block: &syn::Block) -> Option<syn::Expr> {
-    let mut v = Matches::default();
+    let mut v = CallArm(None);
     v.visit_block(block);
-    v.found.into_iter().find_map(|m| {
-        m.arms
-            .iter()
-            .find(|a| {
-                literal_patterns(&a.pat)
-                    .iter()
-                    .any(|(s, _)| s == CALL_METHOD)
-            })
-            .map(|a| (*a.body).clone())
-    })
+    v.0
+}
+
+/// Finds the `"tools/call"` arm, cloning nothing else.
+struct CallArm(Option<syn::Expr>);
+
+impl<'ast> Visit<'ast> for CallArm {
+    fn visit_arm(&mut self, a: &'ast syn::Arm) {
+        if self.0.is_none()
+            && literal_patterns(&a.pat)
+                .iter()
+                .any(|(s, _)| s == CALL_METHOD)
+        {
+            self.0 = Some((*a.body).clone());
+            return;
+        }
+        syn::visit::visit_arm(self, a);
+    }
 }
 
 #[derive(Default)]
@@ -286,9 +295,7 @@ fn listed_tool(name: &str, site: &Listing) -> ToolInfo {
 fn listings(index: &Index<'_>) -> Vec<Listing> {
     let mut out = Vec::new();
     for (i, f) in index.fns.iter().enumerate() {
-        if !(super::syntax::compact(f.block).contains("Tool")
-            || super::syntax::compact(f.block).contains("inputSchema"))
-        {
+        if !(f.file.text.contains("Tool") || f.file.text.contains("inputSchema")) {
             continue;
         }
         let mut v = Values {

@@ -109,6 +109,20 @@ pub fn rules() -> Vec<Rule> {
             run: analysis_incomplete::source_unreadable,
         },
         Rule {
+            item: "analysis-incomplete",
+            name: "no-tool-discovered",
+            severity: Severity::Fail,
+            precision: Precision::Medium,
+            run: analysis_incomplete::no_tool_discovered,
+        },
+        Rule {
+            item: "analysis-incomplete",
+            name: "tools-built-at-run-time",
+            severity: Severity::Warn,
+            precision: Precision::High,
+            run: analysis_incomplete::tools_built_at_run_time,
+        },
+        Rule {
             item: "missing-lockfile",
             name: "lockfile-committed",
             severity: Severity::Warn,

@@ -124,7 +124,7 @@ pub fn sqlite_opened_writable(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
             func.block,
             &crate::check::analysis::flow::Taint::default(),
             true,
-            &crate::check::analysis::imports::Imports::of_file(&func.file.ast),
+            a.imports_of(&func.file.path),
         )
         .iter()
         .any(|e| e.kind.changes_database())

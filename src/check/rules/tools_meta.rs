@@ -1,10 +1,7 @@
 //! What a tool tells the model: descriptions and annotations, compared with what its code does.
 
-use std::collections::BTreeMap;
-
 use super::common::{Analysis, finding, label};
 use crate::check::analysis::effects::{Effect, Kind, effects, read_only_database};
-use crate::check::analysis::imports::Imports;
 use crate::check::analysis::tools::ToolInfo;
 use crate::check::model::Context;
 use crate::finding::{Finding, Severity};
@@ -31,16 +28,12 @@ fn tool_effects<'a>(
     tool: &ToolInfo,
 ) -> Vec<(Effect, &'a std::path::Path)> {
     let ro = read_only_database(ctx);
-    let mut imports: BTreeMap<&std::path::Path, Imports> = BTreeMap::new();
     let mut out = Vec::new();
     for f in a.flows_of(tool) {
         let func = &a.index.fns[f.func];
         let path = func.file.path.as_path();
-        let table = imports
-            .entry(path)
-            .or_insert_with(|| Imports::of_file(&func.file.ast));
         out.extend(
-            effects(func.block, &f.taint, ro, table)
+            effects(func.block, &f.taint, ro, a.imports_of(path))
                 .into_iter()
                 .map(|e| (e, path)),
         );
