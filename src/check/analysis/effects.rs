@@ -2,6 +2,8 @@
 //! removed state, processes. Used to compare a tool's code with its description and
 //! annotations. File calls are matched by the path they resolve to through the file's imports.
 
+use std::collections::BTreeSet;
+
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 
@@ -152,6 +154,7 @@ pub fn effects(block: &syn::Block, taint: &Taint, ro_db: bool, imports: &Imports
         ro_db,
         allow_listed,
         imports,
+        refused_existing: refused_existing(block),
         out: Vec::new(),
     };
     v.visit_block(block);
@@ -163,7 +166,58 @@ struct Effects<'t> {
     ro_db: bool,
     allow_listed: bool,
     imports: &'t Imports,
+    /// Paths the body refuses to touch when they exist (`if p.exists() { return Err(..) }`),
+    /// and the bindings copied from them: creating such a path replaces nothing.
+    refused_existing: BTreeSet<String>,
     out: Vec<Effect>,
+}
+
+/// Bindings `x` with `if x.exists() { return … }` in `block`, and bindings made from them.
+fn refused_existing(block: &syn::Block) -> BTreeSet<String> {
+    let mut v = ExistsGuards::default();
+    v.visit_block(block);
+    v.0
+}
+
+#[derive(Default)]
+struct ExistsGuards(BTreeSet<String>);
+
+impl<'ast> Visit<'ast> for ExistsGuards {
+    fn visit_expr_if(&mut self, i: &'ast syn::ExprIf) {
+        if let syn::Expr::MethodCall(m) = &*i.cond
+            && matches!(m.method.to_string().as_str(), "exists" | "is_file")
+            && let syn::Expr::Path(p) = &*m.receiver
+            && let Some(id) = p.path.get_ident()
+            && returns(&i.then_branch)
+        {
+            self.0.insert(id.to_string());
+        }
+        syn::visit::visit_expr_if(self, i);
+    }
+
+    fn visit_local(&mut self, l: &'ast syn::Local) {
+        if let Some(init) = &l.init
+            && super::syntax::idents_in(&init.expr)
+                .iter()
+                .any(|(name, _, _)| self.0.contains(name))
+        {
+            self.0.extend(super::syntax::pat_idents(&l.pat));
+        }
+        syn::visit::visit_local(self, l);
+    }
+}
+
+/// The block leaves the function (`return Err(..)`).
+fn returns(block: &syn::Block) -> bool {
+    struct Returns(bool);
+    impl<'ast> Visit<'ast> for Returns {
+        fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
+            self.0 = true;
+        }
+    }
+    let mut v = Returns(false);
+    v.visit_block(block);
+    v.0
 }
 
 impl Effects<'_> {
@@ -175,9 +229,16 @@ impl Effects<'_> {
                 .nth(i)
                 .is_some_and(|a| self.taint.of(a).is_some())
         };
+        let refused = |i: usize| {
+            c.args.iter().nth(i).is_some_and(|a| {
+                super::syntax::idents_in(a)
+                    .first()
+                    .is_some_and(|(name, _, _)| self.refused_existing.contains(name))
+            })
+        };
         match function {
             "remove_file" | "remove_dir" | "remove_dir_all" => Some(Kind::Delete),
-            "write" | "File::create" if named(0) => Some(Kind::Overwrite),
+            "write" | "File::create" if named(0) && !refused(0) => Some(Kind::Overwrite),
             "copy" if named(1) => Some(Kind::Overwrite),
             "rename" if named(0) || named(1) => Some(Kind::Move),
             "write" | "create_dir" | "create_dir_all" | "rename" | "copy" | "File::create"
@@ -337,5 +398,77 @@ pub fn format_literal(expr: &syn::Expr) -> Option<String> {
             super::syntax::format_args(&m.mac).map(|(lit, _)| lit.value())
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(src: &str) -> Vec<(Kind, String)> {
+        let file = syn::parse_file(src).unwrap();
+        let imports = Imports::of_file(&file);
+        let syn::Item::Fn(f) = file.items.last().unwrap() else {
+            panic!("a function last")
+        };
+        let mut taint = Taint::default();
+        taint.vars.insert("path".into(), "path".into());
+        taint.vars.insert("to".into(), "to".into());
+        effects(&f.block, &taint, false, &imports)
+            .into_iter()
+            .map(|e| (e.kind, e.what))
+            .collect()
+    }
+
+    #[test]
+    fn file_calls_are_classified_by_resolved_path_and_caller_choice() {
+        let found = kinds(
+            r#"
+            use tokio::fs as tfs;
+            use std::fs::{File, OpenOptions};
+            fn run(&self, path: String, to: String) {
+                tfs::write(&path, "x");
+                tfs::write("cache.json", "x");
+                std::fs::rename(&path, &to);
+                File::create(&path);
+                OpenOptions::new().write(true).truncate(true).open(&path);
+                OpenOptions::new().append(true).open(&path);
+                store::write(&path, "x");
+                conn.execute("DELETE FROM notes WHERE id = ?1", [1]);
+                self.sessions.lock().remove(&path);
+                std::fs::remove_file("old.log");
+            }
+            "#,
+        );
+        let expected = [
+            (Kind::Overwrite, "tfs::write"),
+            (Kind::Write, "tfs::write"),
+            (Kind::Move, "std::fs::rename"),
+            (Kind::Overwrite, "File::create"),
+            (Kind::Overwrite, "OpenOptions::open"),
+            (Kind::Write, "OpenOptions::open"),
+            (Kind::SqlDestroy, ".execute()"),
+            (Kind::StateRemoval, ".remove()"),
+            (Kind::Delete, "std::fs::remove_file"),
+        ];
+        let found: Vec<(Kind, &str)> = found.iter().map(|(k, w)| (*k, w.as_str())).collect();
+        assert_eq!(found, expected);
+    }
+
+    #[test]
+    fn creating_a_path_refused_when_it_exists_replaces_nothing() {
+        let found = kinds(
+            r#"
+            fn run(path: String) {
+                let target = validate(&path);
+                if target.exists() {
+                    return Err(AlreadyExists);
+                }
+                let copy = target.clone();
+                std::fs::File::create(&copy);
+            }
+            "#,
+        );
+        assert_eq!(found, [(Kind::Write, "std::fs::File::create".to_string())]);
     }
 }

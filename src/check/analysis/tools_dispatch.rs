@@ -73,6 +73,32 @@ pub fn find(ctx: &Context, index: &Index<'_>, known: &[ToolInfo]) -> Vec<ToolInf
             }
         }
     }
+    // A hand-written handler and no tool anywhere: the tools are chosen by name at run time
+    // (plugins, a proxied server), and the handler is what runs them.
+    if known.is_empty()
+        && out.is_empty()
+        && let Some(&h) = handlers.first()
+    {
+        let f = &index.fns[h];
+        let (binding, ty) = super::tools::first_param(f.sig).unwrap_or((None, None));
+        let at = location(&f.file.path, f.sig.ident.span());
+        out.push(ToolInfo {
+            name: format!("<{}.name>", binding.as_deref().unwrap_or("request")),
+            function: f.name.clone(),
+            shape: Shape::RunTime,
+            dynamic: true,
+            description: None,
+            description_unknown: true,
+            title: None,
+            annotations: BTreeMap::new(),
+            hint_locations: BTreeMap::new(),
+            params: param_texts(f.sig),
+            location: at.clone(),
+            attr_location: at,
+            param_type: ty,
+            param_binding: binding,
+        });
+    }
     out
 }
 
@@ -360,7 +386,8 @@ impl<'ast> Visit<'ast> for Values<'_> {
                 }
             }
             syn::Expr::Call(c)
-                if super::syntax::call_path(c).is_some_and(|p| p.ends_with("Tool::new"))
+                if super::syntax::call_path(c)
+                    .is_some_and(|p| p == "Tool::new" || p.ends_with("::Tool::new"))
                     && c.args.len() >= 2 =>
             {
                 self.push(&c.args[0], Some(&c.args[1]), e);
