@@ -348,7 +348,11 @@ fn splits() -> Vec<(&'static str, Walk, Vec<Walk>)> {
         (
             "tools_meta::misleading_annotation",
             tools_meta::misleading_annotation,
-            vec![read_only_hint_on_writer, annotations_missing],
+            vec![
+                read_only_hint_on_writer,
+                destructive_hint_false_on_destroyer,
+                annotations_missing,
+            ],
         ),
         // `subscriber_writes_stdout` adds `fmt_init`'s findings, so the walker here is both.
         (

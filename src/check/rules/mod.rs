@@ -355,6 +355,13 @@ pub fn rules() -> Vec<Rule> {
         },
         Rule {
             item: "misleading-annotation",
+            name: "destructive-hint-false-on-destroyer",
+            severity: Severity::Fail,
+            precision: Precision::Medium,
+            run: destructive_hint_false_on_destroyer,
+        },
+        Rule {
+            item: "misleading-annotation",
             name: "annotations-missing",
             severity: Severity::Warn,
             precision: Precision::High,
