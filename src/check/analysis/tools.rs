@@ -62,6 +62,9 @@ pub struct ToolInfo {
     /// The binding that holds the input: `args` in `Parameters(args)`, `p` in
     /// `p: Parameters<T>`, `self` for a method of the input struct.
     pub param_binding: Option<String>,
+    /// The lines (first, last) of the match arm that runs the tool inside a handler that runs
+    /// several tools inline: only what happens there belongs to this tool.
+    pub arm_lines: Option<(usize, usize)>,
 }
 
 impl ToolInfo {

@@ -69,6 +69,7 @@ pub fn find(ctx: &Context, index: &Index<'_>, known: &[ToolInfo]) -> Vec<ToolInf
                     attr_location: site.at.clone(),
                     param_type: ty,
                     param_binding: binding,
+                    arm_lines: None,
                 });
             }
         }
@@ -97,6 +98,7 @@ pub fn find(ctx: &Context, index: &Index<'_>, known: &[ToolInfo]) -> Vec<ToolInf
             attr_location: at,
             param_type: ty,
             param_binding: binding,
+            arm_lines: None,
         });
     }
     out
@@ -196,14 +198,15 @@ fn dispatch_arms(index: &Index<'_>, h: usize) -> Vec<ToolInfo> {
             continue;
         }
         for (arm, literals) in &arms {
-            let run = arm_callee(index, handler, &arm.body).unwrap_or(h);
+            let callee = arm_callee(index, handler, &arm.body);
+            let run = callee.unwrap_or(h);
+            let body = arm.body.span();
             for (name, span) in literals {
-                out.push(arm_tool(
-                    index,
-                    run,
-                    name,
-                    location(&handler.file.path, *span),
-                ));
+                let mut tool = arm_tool(index, run, name, location(&handler.file.path, *span));
+                if callee.is_none() {
+                    tool.arm_lines = Some((body.start().line, body.end().line));
+                }
+                out.push(tool);
             }
         }
     }
@@ -255,6 +258,7 @@ fn arm_tool(index: &Index<'_>, run: usize, name: &str, at: Location) -> ToolInfo
         attr_location: at,
         param_type: ty,
         param_binding: binding,
+        arm_lines: None,
     }
 }
 
@@ -312,6 +316,7 @@ fn listed_tool(name: &str, site: &Listing) -> ToolInfo {
         attr_location: site.at.clone(),
         param_type: None,
         param_binding: None,
+        arm_lines: None,
     };
     merge(&mut t, site);
     t
@@ -509,6 +514,8 @@ mod tests {
         assert_eq!(delete.hint_location("destructive_hint").line, 7);
         let ping = &tools[1];
         assert_eq!(ping.function, "call_tool");
+        assert_eq!(ping.arm_lines, Some((13, 13)));
+        assert_eq!(delete.arm_lines, None);
     }
 
     #[test]

@@ -81,6 +81,7 @@ fn describe(
         attr_location: location(file, attr.span()),
         param_type: None,
         param_binding: None,
+        arm_lines: None,
     };
     for arg in &sig.inputs {
         let syn::FnArg::Typed(t) = arg else { continue };

@@ -79,6 +79,7 @@ fn describe(
         attr_location: location(&file.path, attr.span()),
         param_type: Some(ty.clone()),
         param_binding: run.and_then(|f| binding(f, &ty)),
+        arm_lines: None,
     };
     for (key, value) in key_values(attr) {
         let k = key.to_string();

@@ -177,6 +177,7 @@ fn describe(
         attr_location: location(&file.path, imp.self_ty.span()),
         param_type,
         param_binding: binding,
+        arm_lines: None,
     };
     for it in &imp.items {
         let (name, tokens) = match it {

@@ -28,13 +28,22 @@ fn tool_effects<'a>(
     tool: &ToolInfo,
 ) -> Vec<(Effect, &'a std::path::Path)> {
     let ro = read_only_database(ctx);
+    // A tool run inline by one arm of a handler owns what happens in that arm only.
+    let in_arm = |line: usize| tool.arm_lines.is_none_or(|(a, b)| (a..=b).contains(&line));
     let mut out = Vec::new();
     for f in a.flows_of(tool) {
+        if let Some(call) = f.via.first()
+            && !in_arm(call.location.line)
+        {
+            continue;
+        }
         let func = &a.index.fns[f.func];
         let path = func.file.path.as_path();
+        let own = f.via.is_empty();
         out.extend(
             effects(func.block, &f.taint, ro, a.imports_of(path))
                 .into_iter()
+                .filter(|e| !own || in_arm(e.span.start().line))
                 .map(|e| (e, path)),
         );
     }
