@@ -46,8 +46,11 @@ pub fn find(ctx: &Context, index: &Index<'_>, known: &[ToolInfo]) -> Vec<ToolInf
             // A listing built from the crate's tool trait (`handler.description()`) shows
             // the trait's tools, found already.
             Name::Computed(_) if site.calls.iter().any(|c| trait_metadata.contains(c)) => {}
+            // A computed tool value with no call handler in the crate is some other `Tool`
+            // (an LLM client's function declaration): MCP tools are run by a handler.
+            Name::Computed(_) if handlers.is_empty() => {}
             Name::Computed(expr) => {
-                let handler = handlers.first().copied().unwrap_or(site.func);
+                let handler = handlers[0];
                 let f = &index.fns[handler];
                 let at = location(&f.file.path, f.sig.ident.span());
                 if out.iter().any(|t| t.dynamic && t.location == at) {
@@ -277,8 +280,6 @@ struct Listing {
     title: Option<String>,
     hints: BTreeMap<String, (bool, Location)>,
     at: Location,
-    /// The function building it.
-    func: usize,
     /// Methods called while building it.
     calls: BTreeSet<String>,
 }
@@ -325,13 +326,12 @@ fn listed_tool(name: &str, site: &Listing) -> ToolInfo {
 /// Every tool value built in the crate's functions.
 fn listings(index: &Index<'_>) -> Vec<Listing> {
     let mut out = Vec::new();
-    for (i, f) in index.fns.iter().enumerate() {
+    for f in &index.fns {
         if !(f.file.text.contains("Tool") || f.file.text.contains("inputSchema")) {
             continue;
         }
         let mut v = Values {
             file: &f.file.path,
-            func: i,
             out: &mut out,
         };
         v.visit_block(f.block);
@@ -341,7 +341,6 @@ fn listings(index: &Index<'_>) -> Vec<Listing> {
 
 struct Values<'o> {
     file: &'o std::path::Path,
-    func: usize,
     out: &'o mut Vec<Listing>,
 }
 
@@ -370,7 +369,6 @@ impl Values<'_> {
             title: None,
             hints: hints_in(self.file, quote::quote!(#whole)),
             at: location(self.file, whole.span()),
-            func: self.func,
             calls: calls.0,
         });
     }
@@ -546,5 +544,16 @@ mod tests {
         assert_eq!(t.function, "handle");
         assert_eq!(t.attr_location.line, 5);
         assert_eq!(t.param_binding.as_deref(), Some("message"));
+    }
+
+    #[test]
+    fn a_computed_tool_value_without_a_call_handler_is_no_mcp_tool() {
+        let src = r#"
+            fn declare(functions: &[Function]) -> Vec<Tool> {
+                functions.iter().map(|f| Tool { name: f.name.clone(), description: None }).collect()
+            }
+        "#;
+        let ctx = Context::of_sources(vec![("src/lib.rs".into(), src.into())]);
+        assert!(tools(&ctx).is_empty());
     }
 }
