@@ -108,15 +108,22 @@ pub fn find(ctx: &Context, index: &Index<'_>, known: &[ToolInfo]) -> Vec<ToolInf
 }
 
 /// Functions that handle `tools/call`: by the SDKs' and the usual hand-written names, or
-/// holding a `"tools/call"` match arm.
+/// holding a `"tools/call"` match arm; a server handler trait's own method first.
 fn handlers(index: &Index<'_>) -> Vec<usize> {
-    (0..index.fns.len())
+    let mut found: Vec<usize> = (0..index.fns.len())
         .filter(|&i| {
             let f = &index.fns[i];
             HANDLERS.contains(&f.name.as_str())
                 || (f.file.text.contains(CALL_METHOD) && call_method_arm(f.block).is_some())
         })
-        .collect()
+        .collect();
+    found.sort_by_key(|&i| {
+        !matches!(
+            index.fns[i].trait_name.as_deref(),
+            Some("ServerHandler" | "ServerHandlerCore")
+        )
+    });
+    found
 }
 
 /// The body of the `"tools/call"` arm of a match in `block`.
@@ -555,5 +562,28 @@ mod tests {
         "#;
         let ctx = Context::of_sources(vec![("src/lib.rs".into(), src.into())]);
         assert!(tools(&ctx).is_empty());
+    }
+
+    #[test]
+    fn a_handler_forwarding_calls_with_no_tool_in_code_serves_run_time_tools() {
+        let src = r#"
+            impl Plugin for Wasm {
+                async fn call_tool(&self, request: CallToolRequestParam) -> Result<CallToolResult, McpError> { todo!() }
+            }
+            impl ServerHandler for PluginService {
+                async fn call_tool(&self, request: CallToolRequestParam, ctx: Ctx) -> Result<CallToolResult, McpError> {
+                    let plugin = self.plugins.get(&request.name).unwrap();
+                    plugin.call_tool(request, ctx).await
+                }
+            }
+        "#;
+        let ctx = Context::of_sources(vec![("src/lib.rs".into(), src.into())]);
+        let tools = tools(&ctx);
+        assert_eq!(tools.len(), 1, "{tools:?}");
+        assert!(tools[0].dynamic);
+        assert_eq!(tools[0].name, "<request.name>");
+        // The server handler's own method, not the plugin's.
+        assert_eq!(tools[0].location.line, 6);
+        assert_eq!(tools[0].attr_location, tools[0].location);
     }
 }

@@ -165,18 +165,29 @@ pub fn tools_built_at_run_time(_: &Context, a: &Analysis<'_>) -> Vec<Finding> {
                 .as_deref()
                 .map(|b| format!("its parameter `{b}` is followed into the code as caller input"))
                 .unwrap_or_else(|| "it takes no parameter check could follow".into());
+            let named = t.name.trim_start_matches('<').trim_end_matches('>');
+            let built = if t.attr_location == t.location {
+                format!(
+                    "the handler `{}` runs tools chosen by name at run time (`{named}`) and no \
+                     tool is declared in code",
+                    t.function
+                )
+            } else {
+                format!(
+                    "tools are built at run time here (named by `{named}`), and the handler \
+                     `{}` ({}:{}) runs them",
+                    t.function,
+                    t.location.file.display(),
+                    t.location.line,
+                )
+            };
             Finding {
                 id: "analysis-incomplete".into(),
                 rule: String::new(),
                 severity: Severity::Warn,
                 message: format!(
-                    "tools are built at run time here (named by `{}`): check cannot read their \
-                     names, descriptions or annotations, so those were not judged; the handler \
-                     `{}` ({}:{}) that runs them was analysed, and {input}",
-                    t.name.trim_start_matches('<').trim_end_matches('>'),
-                    t.function,
-                    t.location.file.display(),
-                    t.location.line,
+                    "{built}: check cannot read their names, descriptions or annotations, so \
+                     those were not judged; the handler was analysed, and {input}"
                 ),
                 location: Some(t.attr_location.clone()),
                 labels: vec![],
