@@ -3,8 +3,10 @@
 
 pub mod effects;
 pub mod flow;
+pub mod imports;
 pub mod index;
 pub mod modules;
 pub mod parse;
+pub mod stdio_scope;
 pub mod syntax;
 pub mod tools;

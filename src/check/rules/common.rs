@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use crate::check::analysis::flow::{Flow, tool_flows};
+use crate::check::analysis::imports::Imports;
 use crate::check::analysis::index::Index;
+use crate::check::analysis::stdio_scope::StdioScope;
 use crate::check::analysis::syntax::compact;
 use crate::check::analysis::tools::{ToolInfo, tools};
 use crate::check::model::{Context, location};
@@ -16,6 +18,9 @@ pub struct Analysis<'a> {
     pub index: Index<'a>,
     pub tools: Vec<ToolInfo>,
     pub flows: Vec<Flow>,
+    ctx: &'a Context,
+    /// Where stdout carries JSON-RPC, built on first use (see [`Analysis::stdio`]).
+    stdio: std::cell::OnceCell<StdioScope>,
     /// Findings of a walk that several rules split by kind, computed once per run.
     memo: RefCell<HashMap<&'static str, Vec<Finding>>>,
 }
@@ -29,8 +34,19 @@ impl<'a> Analysis<'a> {
             index,
             tools,
             flows,
+            ctx,
+            stdio: std::cell::OnceCell::new(),
             memo: RefCell::default(),
         }
+    }
+
+    /// Where stdout carries JSON-RPC: the stdout-pollution rules judge only there. Built once,
+    /// when first asked, as several rules build an analysis of their own.
+    pub fn stdio(&self) -> &StdioScope {
+        self.stdio.get_or_init(|| {
+            let imports = Imports::new(crate::check::analysis::index::shipped(self.ctx));
+            StdioScope::new(self.ctx, &self.index, &imports, &self.tools)
+        })
     }
 
     /// The findings of `walk`, computed on first use and shared by the rules that split them.
