@@ -19,6 +19,8 @@ pub struct Analysis<'a> {
     pub tools: Vec<ToolInfo>,
     pub flows: Vec<Flow>,
     ctx: &'a Context,
+    /// Each file's `use` declarations, built on first use (see [`Analysis::imports`]).
+    imports: std::cell::OnceCell<Imports>,
     /// Where stdout carries JSON-RPC, built on first use (see [`Analysis::stdio`]).
     stdio: std::cell::OnceCell<StdioScope>,
     /// Findings of a walk that several rules split by kind, computed once per run.
@@ -35,6 +37,7 @@ impl<'a> Analysis<'a> {
             tools,
             flows,
             ctx,
+            imports: std::cell::OnceCell::new(),
             stdio: std::cell::OnceCell::new(),
             memo: RefCell::default(),
         }
@@ -43,10 +46,21 @@ impl<'a> Analysis<'a> {
     /// Where stdout carries JSON-RPC: the stdout-pollution rules judge only there. Built once,
     /// when first asked, as several rules build an analysis of their own.
     pub fn stdio(&self) -> &StdioScope {
-        self.stdio.get_or_init(|| {
-            let imports = Imports::new(crate::check::analysis::index::shipped(self.ctx));
-            StdioScope::new(self.ctx, &self.index, &imports, &self.tools)
-        })
+        self.stdio
+            .get_or_init(|| StdioScope::new(self.ctx, &self.index, self.imports(), &self.tools))
+    }
+
+    /// Each shipped file's `use` declarations, to match calls by the path they resolve to.
+    pub fn imports(&self) -> &Imports {
+        self.imports
+            .get_or_init(|| Imports::new(crate::check::analysis::index::shipped(self.ctx)))
+    }
+
+    /// The full paths call `c` (written in `file`) may name.
+    pub fn call_paths(&self, file: &Path, c: &syn::ExprCall) -> Vec<String> {
+        crate::check::analysis::syntax::call_path(c)
+            .map(|p| self.imports().resolve(file, &p))
+            .unwrap_or_default()
     }
 
     /// The findings of `walk`, computed on first use and shared by the rules that split them.
