@@ -6,93 +6,239 @@ use syn::spanned::Spanned;
 use syn::visit::Visit;
 
 use super::common::{at, finding};
-use crate::check::analysis::index::dependency;
 use crate::check::analysis::syntax::{call_path, compact, is_test_item};
 use crate::check::model::Context;
 use crate::finding::{Finding, Severity};
 
 const ID: &str = "http-exposure";
 
-/// True when the crate serves MCP over HTTP (streamable HTTP or SSE).
-fn http_server(ctx: &Context) -> bool {
-    let by_feature = ctx.packages.iter().any(|p| {
-        dependency(&p.manifest_text, "rmcp").is_some_and(|f| {
-            f.iter()
-                .any(|f| f.contains("streamable-http-server") || f.contains("sse-server"))
-        })
-    });
-    by_feature
-        || ctx
-            .sources
-            .iter()
-            .any(|s| s.text.contains("StreamableHttpService") || s.text.contains("SseServer"))
+/// A wide address: `"0.0.0.0…"`, `"[::]…"`, `"::"`, `Ipv4Addr::UNSPECIFIED`, `[0, 0, 0, 0]`,
+/// or a `format!` whose text starts so.
+fn wide_value(e: &syn::Expr) -> Option<proc_macro2::Span> {
+    let wide_text = |v: &str| v.starts_with("0.0.0.0") || v.starts_with("[::]") || v == "::";
+    match e {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) if wide_text(&s.value()) => Some(s.span()),
+        syn::Expr::Path(p) => {
+            let t = crate::check::analysis::syntax::path_text(&p.path);
+            (t.ends_with("Ipv4Addr::UNSPECIFIED") || t.ends_with("Ipv6Addr::UNSPECIFIED"))
+                .then(|| p.span())
+        }
+        syn::Expr::Array(a) => (compact(a) == "[0,0,0,0]").then(|| a.span()),
+        syn::Expr::Macro(m) => crate::check::analysis::syntax::format_args(&m.mac)
+            .filter(|(lit, _)| wide_text(&lit.value()))
+            .map(|(lit, _)| lit.span()),
+        _ => None,
+    }
 }
 
-/// Binding to every interface (`0.0.0.0`, `[::]`, `UNSPECIFIED`).
-pub fn wildcard_bind(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
-    if !http_server(ctx) {
-        return Vec::new();
+/// Where a wide address is written: the file and the span.
+type Origin = (std::path::PathBuf, proc_macro2::Span);
+
+/// The first wide address anywhere in `e` (written in `file`), or a name in `wide` it mentions
+/// (a local or a constant holding one), with where that address is written.
+fn wide_in(
+    file: &std::path::Path,
+    e: &syn::Expr,
+    wide: &std::collections::BTreeMap<String, Origin>,
+) -> Option<Origin> {
+    struct Find<'w> {
+        file: &'w std::path::Path,
+        wide: &'w std::collections::BTreeMap<String, Origin>,
+        found: Option<Origin>,
     }
+    impl<'ast> Visit<'ast> for Find<'_> {
+        fn visit_expr(&mut self, e: &'ast syn::Expr) {
+            if self.found.is_some() {
+                return;
+            }
+            if let Some(span) = wide_value(e) {
+                self.found = Some((self.file.to_path_buf(), span));
+                return;
+            }
+            if let syn::Expr::Path(p) = e
+                && let Some(id) = p.path.get_ident()
+                && let Some(origin) = self.wide.get(&id.to_string())
+            {
+                self.found = Some(origin.clone());
+                return;
+            }
+            syn::visit::visit_expr(self, e);
+        }
+
+        fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+            for e in crate::check::analysis::syntax::macro_exprs(mac) {
+                self.visit_expr(&e);
+            }
+        }
+    }
+    let mut f = Find {
+        file,
+        wide,
+        found: None,
+    };
+    f.visit_expr(e);
+    f.found
+}
+
+/// A wide address (`0.0.0.0`, `::`, `UNSPECIFIED`) that reaches a bind: an argument of
+/// `TcpListener::bind`, `SocketAddr::new`/`from`, a `.bind(..)` method or a `bind:` field,
+/// written there, held by a local on the way, or by a constant; and a CLI default
+/// (`default_value = "0.0.0.0…"`) of a flag.
+pub fn wildcard_bind(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    let wide = ["0.0.0.0", "[::]", "\"::\"", "UNSPECIFIED", "0, 0, 0, 0"];
-    for file in crate::check::analysis::index::shipped(ctx)
+    let mut push = |file: &std::path::Path, span| {
+        out.push(finding(
+            ID,
+            Severity::Warn,
+            "the server binds to every network interface, not only loopback".into(),
+            at(file, span),
+            "bind to 127.0.0.1 by default and make wider binding an explicit, authenticated choice",
+        ))
+    };
+    let markers = ["0.0.0.0", "[::]", "\"::\"", "UNSPECIFIED", "0, 0, 0, 0"];
+    let files: Vec<_> = crate::check::analysis::index::shipped(ctx)
         .into_iter()
-        .filter(|f| wide.iter().any(|w| f.text.contains(w)))
-    {
-        let mut v = Wildcard { found: Vec::new() };
-        v.visit_file(&file.ast);
-        for span in v.found {
-            out.push(finding(
-                ID,
-                Severity::Warn,
-                "the HTTP MCP server binds to every network interface".into(),
-                at(&file.path, span),
-                "bind to 127.0.0.1 by default and make wider binding an explicit, authenticated choice",
-            ));
+        .filter(|f| markers.iter().any(|w| f.text.contains(w)))
+        .collect();
+    // Constants holding a wide address, by name (a bind in any file may use them).
+    let mut consts = std::collections::BTreeMap::new();
+    for file in &files {
+        for item in &file.ast.items {
+            let (name, expr) = match item {
+                syn::Item::Const(c) => (c.ident.to_string(), &*c.expr),
+                syn::Item::Static(s) => (s.ident.to_string(), &*s.expr),
+                _ => continue,
+            };
+            if let Some(span) = wide_value(expr) {
+                consts.insert(name, (file.path.clone(), span));
+            }
+        }
+        let mut defaults = CliDefaults(Vec::new());
+        defaults.visit_file(&file.ast);
+        for span in defaults.0 {
+            push(&file.path, span);
+        }
+    }
+    let mut reported = std::collections::BTreeSet::new();
+    for f in &a.index.fns {
+        let in_file = files.iter().any(|g| g.path == f.file.path);
+        let names_const = consts.keys().any(|k| f.file.text.contains(k.as_str()));
+        if !in_file && !names_const {
+            continue;
+        }
+        let mut v = Binds {
+            a,
+            file: &f.file.path,
+            wide: consts.clone(),
+            found: Vec::new(),
+        };
+        v.visit_block(f.block);
+        for (file, span) in v.found {
+            if reported.insert((file.clone(), span.start().line, span.start().column)) {
+                push(&file, span);
+            }
         }
     }
     out
 }
 
-struct Wildcard {
-    found: Vec<proc_macro2::Span>,
+/// Binds in one function body, with the locals that hold a wide address on the way.
+struct Binds<'a, 'b> {
+    a: &'b Analysis<'a>,
+    file: &'b std::path::Path,
+    wide: std::collections::BTreeMap<String, Origin>,
+    found: Vec<Origin>,
 }
 
-impl<'ast> Visit<'ast> for Wildcard {
+impl<'ast> Visit<'ast> for Binds<'_, '_> {
+    fn visit_local(&mut self, l: &'ast syn::Local) {
+        if let Some(init) = &l.init
+            && let Some(origin) = wide_in(self.file, &init.expr, &self.wide)
+        {
+            for name in crate::check::analysis::syntax::pat_idents(&l.pat) {
+                self.wide.insert(name, origin.clone());
+            }
+        }
+        syn::visit::visit_local(self, l);
+    }
+
+    fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        let sink = self.a.call_paths(self.file, c).iter().any(|p| {
+            p.ends_with("TcpListener::bind")
+                || p.ends_with("SocketAddr::new")
+                || p.ends_with("SocketAddr::from")
+                || p.ends_with("Server::bind")
+        });
+        if sink {
+            self.found.extend(
+                c.args
+                    .iter()
+                    .filter_map(|e| wide_in(self.file, e, &self.wide)),
+            );
+        }
+        syn::visit::visit_expr_call(self, c);
+    }
+
+    fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        if m.method == "bind" {
+            self.found.extend(
+                m.args
+                    .iter()
+                    .filter_map(|e| wide_in(self.file, e, &self.wide)),
+            );
+        }
+        syn::visit::visit_expr_method_call(self, m);
+    }
+
+    fn visit_expr_struct(&mut self, s: &'ast syn::ExprStruct) {
+        for f in &s.fields {
+            if matches!(&f.member, syn::Member::Named(n) if n == "bind" || n == "bind_address" || n == "addr")
+                && let Some(origin) = wide_in(self.file, &f.expr, &self.wide)
+            {
+                self.found.push(origin);
+            }
+        }
+        syn::visit::visit_expr_struct(self, s);
+    }
+
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        for e in crate::check::analysis::syntax::macro_exprs(mac) {
+            self.visit_expr(&e);
+        }
+    }
+}
+
+/// `#[arg(default_value = "0.0.0.0…")]` on a command-line flag: the server binds there unless
+/// told otherwise.
+struct CliDefaults(Vec<proc_macro2::Span>);
+
+impl<'ast> Visit<'ast> for CliDefaults {
     fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
         if !is_test_item(&m.attrs) {
             syn::visit::visit_item_mod(self, m);
         }
     }
 
-    fn visit_lit_str(&mut self, s: &'ast syn::LitStr) {
-        let v = s.value();
-        if v.starts_with("0.0.0.0") || v.starts_with("[::]") || v == "::" {
-            self.found.push(s.span());
-        }
-    }
-
-    fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
-        let t = crate::check::analysis::syntax::path_text(&p.path);
-        if t.ends_with("Ipv4Addr::UNSPECIFIED") || t.ends_with("Ipv6Addr::UNSPECIFIED") {
-            self.found.push(p.span());
-        }
-    }
-
-    fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
-        if call_path(c).is_some_and(|p| p.ends_with("SocketAddr::from"))
-            && c.args
-                .first()
-                .is_some_and(|a| compact(a).starts_with("([0,0,0,0]"))
+    fn visit_field(&mut self, f: &'ast syn::Field) {
+        for attr in f
+            .attrs
+            .iter()
+            .filter(|a| a.path().is_ident("arg") || a.path().is_ident("clap"))
         {
-            self.found.push(c.span());
-        }
-        syn::visit::visit_expr_call(self, c);
-    }
-
-    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
-        for e in crate::check::analysis::syntax::macro_exprs(mac) {
-            self.visit_expr(&e);
+            let _ = attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("default_value") || meta.path.is_ident("default_value_t") {
+                    let value: syn::Expr = meta.value()?.parse()?;
+                    if let Some(span) = wide_value(&value) {
+                        self.0.push(span);
+                    }
+                } else if meta.input.peek(syn::Token![=]) {
+                    let _: syn::Expr = meta.value()?.parse()?;
+                }
+                Ok(())
+            });
         }
     }
 }

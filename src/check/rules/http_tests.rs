@@ -136,3 +136,39 @@ fn call(client: reqwest::Client) {
 "#;
     assert!(rules(own).is_empty());
 }
+
+#[test]
+fn a_wide_address_is_reported_only_where_it_reaches_a_bind() {
+    let through_locals = r#"
+async fn main() {
+    let addr = format!("0.0.0.0:{}", 8080);
+    let bind_addr: std::net::SocketAddr = addr.parse().unwrap();
+    let _ = SseServerConfig { bind: bind_addr };
+}
+"#;
+    assert_eq!(
+        found(through_locals),
+        [(3, "bind-beyond-loopback".to_string())]
+    );
+    let constant = r#"
+const LISTEN: &str = "0.0.0.0:9000";
+async fn main() {
+    let _ = tokio::net::TcpListener::bind(LISTEN).await;
+}
+"#;
+    assert_eq!(found(constant), [(2, "bind-beyond-loopback".to_string())]);
+    let display = r#"
+fn show(v: &serde_json::Value) -> String {
+    v.get("HostIp").and_then(|x| x.as_str()).unwrap_or("0.0.0.0").to_string()
+}
+"#;
+    assert!(rules(display).is_empty());
+    let cli = r#"
+#[derive(clap::Parser)]
+struct Cli {
+    #[arg(long, default_value = "0.0.0.0:3001")]
+    bind_address: String,
+}
+"#;
+    assert_eq!(found(cli), [(4, "bind-beyond-loopback".to_string())]);
+}
