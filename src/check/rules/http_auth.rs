@@ -1,4 +1,5 @@
-//! http-exposure / http-without-auth: an axum server whose routes (the MCP service, or
+//! http-exposure / http-without-auth: an axum, hyper or actix-web server (or rmcp's SSE
+//! server) whose routes (the MCP service, or
 //! actions such as proxying or starting tools) have no authentication in front of them.
 //!
 //! Authentication is recognised as what the code does, in the serving function and the
@@ -43,7 +44,7 @@ fn is_public_route(path: &str) -> bool {
 pub fn http_without_auth(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for (i, f) in a.index.fns.iter().enumerate() {
-        if !f.file.text.contains("serve") {
+        if !f.file.text.contains("serve") && !f.file.text.contains("Server") {
             continue;
         }
         let mut v = Serve {
@@ -60,7 +61,7 @@ pub fn http_without_auth(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
         let reach = a.index.reachable(&[i], DEPTH);
         let mut facts = Facts::default_for(a, &f.file.path);
         if v.sse {
-            facts.routes.insert("rmcp SSE endpoints".into());
+            facts.routes.insert("rmcp's SSE endpoints".into());
             facts.rmcp_service = true;
         }
         let mut answers_401 = Vec::new();
@@ -86,28 +87,33 @@ pub fn http_without_auth(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
                 .iter()
                 .any(|k| reads_credential.contains(k))
         });
+        // A bare rmcp service handed to hyper answers on every path.
+        if facts.routes.is_empty() && facts.rmcp_service {
+            facts
+                .routes
+                .insert("rmcp's streamable HTTP service on every path".into());
+        }
         if facts.auth || facts.routes.is_empty() {
             continue;
         }
         if facts.routes.iter().all(|r| is_public_route(r)) {
             continue;
         }
-        let shown: Vec<String> = facts
+        let own: Vec<&String> = facts
             .routes
             .iter()
             .filter(|r| !is_public_route(r))
-            .take(4)
-            .map(|r| {
-                if r.contains(' ') {
-                    r.clone()
-                } else {
-                    format!("`{r}`")
-                }
-            })
             .collect();
+        // A described endpoint (an rmcp service that routes itself) is named as such.
+        let what = match own.iter().find(|r| r.contains(' ')) {
+            Some(described) => format!("serving {described}"),
+            None => {
+                let shown: Vec<String> = own.iter().take(4).map(|r| format!("`{r}`")).collect();
+                format!("routes {}", shown.join(", "))
+            }
+        };
         let mut message = format!(
-            "the HTTP server (routes {}) authenticates no request: no auth layer, and no handler or middleware checks a credential",
-            shown.join(", ")
+            "the HTTP server ({what}) authenticates no request: no auth layer, and no handler or middleware checks a credential"
         );
         if !facts.rmcp_service && !facts.reads_host_or_origin {
             message.push_str("; nor does it check `Host` or `Origin`, so a web page can reach it through DNS rebinding");
@@ -133,9 +139,21 @@ struct Serve<'a, 'b> {
 }
 
 impl<'ast> Visit<'ast> for Serve<'_, '_> {
+    fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        // hyper (`Builder::serve_connection(io, service)`) serves whatever service it is given.
+        if m.method == "serve_connection" || m.method == "serve_connection_with_upgrades" {
+            self.serve.get_or_insert(m.method.span());
+        }
+        syn::visit::visit_expr_method_call(self, m);
+    }
+
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
         let paths = self.a.call_paths(self.file, c);
         if paths.iter().any(|p| p == "axum::serve") {
+            self.serve.get_or_insert(c.span());
+        }
+        // actix-web: `HttpServer::new(|| App::new()...)`.
+        if paths.iter().any(|p| p == "actix_web::HttpServer::new") {
             self.serve.get_or_insert(c.span());
         }
         // rmcp's SSE server routes requests itself and has no place for an auth layer.
@@ -250,6 +268,12 @@ impl<'ast> Visit<'ast> for Facts<'_, '_> {
         if paths
             .iter()
             .any(|p| p.starts_with("tower_http::") && auth_layers.iter().any(|l| p.ends_with(l)))
+        {
+            self.auth = true;
+        }
+        if paths
+            .iter()
+            .any(|p| p.starts_with("actix_web_httpauth::") && p.contains("HttpAuthentication::"))
         {
             self.auth = true;
         }

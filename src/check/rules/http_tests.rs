@@ -172,3 +172,31 @@ struct Cli {
 "#;
     assert_eq!(found(cli), [(4, "bind-beyond-loopback".to_string())]);
 }
+
+#[test]
+fn hyper_and_actix_servers_are_judged_like_axum_ones() {
+    let hyper = r#"
+use rmcp::transport::streamable_http_server::StreamableHttpService;
+async fn main() {
+    let service = StreamableHttpService::new(|| Ok(S), Default::default(), Default::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await.unwrap();
+    let io = listener.accept().await.unwrap();
+    hyper_util::server::conn::auto::Builder::new(E).serve_connection(io, service).await;
+}
+"#;
+    assert!(rules(hyper).contains(&"http-without-auth".to_string()));
+    let actix = r#"
+use actix_web::{App, HttpServer, web};
+async fn main() {
+    HttpServer::new(|| App::new().route("/call", web::post().to(call)))
+        .bind("127.0.0.1:8080").unwrap().run().await;
+}
+async fn call() -> String { String::new() }
+"#;
+    assert_eq!(rules(actix), ["http-without-auth"]);
+    let guarded = actix.replace(
+        "App::new()",
+        "App::new().wrap(actix_web_httpauth::middleware::HttpAuthentication::bearer(check))",
+    );
+    assert!(rules(&guarded).is_empty());
+}
