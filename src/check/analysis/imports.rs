@@ -1,7 +1,13 @@
 //! A file's `use` declarations as a table, so a call is matched by the path it resolves to
-//! (`use tokio::fs as tfs; tfs::write(..)` is `tokio::fs::write`), never by its token text.
+//! (`use tokio::fs as tfs; tfs::write(..)` is `tokio::fs::write`, `Cmd` after
+//! `use … Command as Cmd`), never by its token text; and the tables of every file, by path.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use syn::visit::Visit;
+
+use crate::check::model::SourceFile;
 
 /// Names a file brings into scope, and the glob imports it opens.
 #[derive(Debug, Default, Clone)]
@@ -16,26 +22,19 @@ pub struct Imports {
 const ROOTS: &[&str] = &["std", "core", "alloc", "crate", "self", "super", "Self"];
 
 impl Imports {
-    /// Every `use` of the file, inline modules included (one table per file: a name imported in
-    /// one inline module and used in another is rare enough to accept).
+    /// Every `use` of the file at any depth, inline modules and function bodies included (one
+    /// table per file: a name imported in one scope and used in another is rare enough to
+    /// accept).
     pub fn of_file(file: &syn::File) -> Self {
-        let mut out = Imports::default();
-        out.items(&file.items);
-        out
-    }
-
-    fn items(&mut self, items: &[syn::Item]) {
-        for item in items {
-            match item {
-                syn::Item::Use(u) => self.tree(&u.tree, &mut Vec::new()),
-                syn::Item::Mod(m) => {
-                    if let Some((_, inner)) = &m.content {
-                        self.items(inner);
-                    }
-                }
-                _ => {}
+        struct Uses(Imports);
+        impl<'ast> Visit<'ast> for Uses {
+            fn visit_item_use(&mut self, u: &'ast syn::ItemUse) {
+                self.0.tree(&u.tree, &mut Vec::new());
             }
         }
+        let mut uses = Uses(Imports::default());
+        uses.visit_file(file);
+        uses.0
     }
 
     fn tree(&mut self, tree: &syn::UseTree, prefix: &mut Vec<String>) {
@@ -98,6 +97,56 @@ impl Imports {
             Some(r) => format!("{base}::{r}"),
             None => base,
         })
+    }
+}
+
+impl Imports {
+    /// Every full path `path` may name: through an import of its first segment; else through
+    /// each glob import, and as written.
+    pub fn candidates(&self, path: &str) -> Vec<String> {
+        let path = path.trim_start_matches("::");
+        let (first, rest) = match path.split_once("::") {
+            Some((f, r)) => (f, Some(r)),
+            None => (path, None),
+        };
+        if let Some(full) = self.names.get(first) {
+            return vec![match rest {
+                Some(r) => format!("{full}::{r}"),
+                None => full.clone(),
+            }];
+        }
+        let mut out: Vec<String> = self.globs.iter().map(|g| join_str(g, path)).collect();
+        out.push(path.to_string());
+        out
+    }
+}
+
+/// The `use` tables of every shipped file, by path.
+#[derive(Debug, Default)]
+pub struct ImportTable {
+    files: HashMap<PathBuf, Imports>,
+}
+
+impl ImportTable {
+    pub fn new<'a>(files: impl IntoIterator<Item = &'a SourceFile>) -> Self {
+        let files = files
+            .into_iter()
+            .map(|f| (f.path.clone(), Imports::of_file(&f.ast)))
+            .collect();
+        ImportTable { files }
+    }
+
+    /// The table of the file at `path` (empty for a file that does not ship).
+    pub fn of(&self, path: &Path) -> &Imports {
+        static EMPTY: std::sync::OnceLock<Imports> = std::sync::OnceLock::new();
+        self.files
+            .get(path)
+            .unwrap_or_else(|| EMPTY.get_or_init(Imports::default))
+    }
+
+    /// The full paths `path`, as written in `file`, may name (see [`Imports::candidates`]).
+    pub fn resolve(&self, file: &Path, path: &str) -> Vec<String> {
+        self.of(file).candidates(path)
     }
 }
 
@@ -168,5 +217,16 @@ mod tests {
         assert_eq!(i.resolve("stdout").as_deref(), Some("std::io::stdout"));
         // Not imported: a local module or function of that name, unknown here.
         assert_eq!(i.resolve("store::write"), None);
+    }
+
+    #[test]
+    fn candidates_follow_aliases_globs_and_uses_inside_functions() {
+        let i = imports(
+            "use tokio::process::Command as Cmd; use rmcp::transport::*;
+             fn main() { use std::io::stdout; }",
+        );
+        assert_eq!(i.candidates("Cmd::new"), ["tokio::process::Command::new"]);
+        assert_eq!(i.candidates("stdout"), ["std::io::stdout"]);
+        assert_eq!(i.candidates("stdio"), ["rmcp::transport::stdio", "stdio"]);
     }
 }

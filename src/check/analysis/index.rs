@@ -34,6 +34,8 @@ pub struct Index<'a> {
     pub structs: Vec<StructInfo<'a>>,
     /// `impl Default for X` blocks.
     pub default_impls: Vec<(&'a syn::ItemImpl, &'a SourceFile)>,
+    /// Indices into `fns` by function name, so a call resolves without a scan of every fn.
+    by_name: std::collections::HashMap<String, Vec<usize>>,
 }
 
 /// Code outside the shipped targets: integration tests, benches, examples, build scripts.
@@ -76,10 +78,14 @@ impl<'a> Index<'a> {
             fns: Vec::new(),
             structs: Vec::new(),
             default_impls: Vec::new(),
+            by_name: std::collections::HashMap::new(),
         };
         for file in shipped(ctx) {
             let module = module_name(&file.path);
             index.items(&file.ast.items, file, &module);
+        }
+        for (i, f) in index.fns.iter().enumerate() {
+            index.by_name.entry(f.name.clone()).or_default().push(i);
         }
         index
     }
@@ -138,6 +144,14 @@ impl<'a> Index<'a> {
         }
     }
 
+    /// The functions called `name`, in index order.
+    fn named(&self, name: &str) -> &[usize] {
+        self.by_name
+            .get(name)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
     pub fn struct_named(&self, name: &str) -> Option<&StructInfo<'a>> {
         self.structs.iter().find(|s| s.item.ident == name)
     }
@@ -151,8 +165,11 @@ impl<'a> Index<'a> {
             syn::Expr::MethodCall(m) => {
                 let name = m.method.to_string();
                 let on_self = matches!(&*m.receiver, syn::Expr::Path(p) if p.path.is_ident("self"));
-                let all: Vec<usize> = (0..self.fns.len())
-                    .filter(|&i| self.fns[i].has_receiver && self.fns[i].name == name)
+                let all: Vec<usize> = self
+                    .named(&name)
+                    .iter()
+                    .copied()
+                    .filter(|&i| self.fns[i].has_receiver)
                     .collect();
                 if on_self {
                     let same: Vec<usize> = all
@@ -181,12 +198,12 @@ impl<'a> Index<'a> {
         } else {
             None
         };
-        let found: Vec<usize> = (0..self.fns.len())
+        let found: Vec<usize> = self
+            .named(name)
+            .iter()
+            .copied()
             .filter(|&i| {
                 let f = &self.fns[i];
-                if f.name != *name {
-                    return false;
-                }
                 match qualifier {
                     None => f.self_ty.is_none(),
                     Some("Self") => f.self_ty == caller.self_ty,

@@ -7,6 +7,7 @@ pub mod imports;
 pub mod index;
 pub mod modules;
 pub mod parse;
+pub mod stdio_scope;
 pub mod syntax;
 pub mod tools;
 mod tools_dispatch;

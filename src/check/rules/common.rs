@@ -5,8 +5,9 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use crate::check::analysis::flow::{Flow, tool_flows};
-use crate::check::analysis::imports::Imports;
+use crate::check::analysis::imports::{ImportTable, Imports};
 use crate::check::analysis::index::Index;
+use crate::check::analysis::stdio_scope::StdioScope;
 use crate::check::analysis::syntax::compact;
 use crate::check::analysis::tools::{ToolInfo, tools_in};
 use crate::check::model::{Context, location};
@@ -17,8 +18,11 @@ pub struct Analysis<'a> {
     pub index: Index<'a>,
     pub tools: Vec<ToolInfo>,
     pub flows: Vec<Flow>,
+    ctx: &'a Context,
     /// Each shipped file's `use` table, by path.
-    pub imports: HashMap<std::path::PathBuf, Imports>,
+    imports: ImportTable,
+    /// Where stdout carries JSON-RPC, built on first use (see [`Analysis::stdio`]).
+    stdio: std::cell::OnceCell<StdioScope>,
     /// Findings of a walk that several rules split by kind, computed once per run.
     memo: RefCell<HashMap<&'static str, Vec<Finding>>>,
 }
@@ -28,17 +32,35 @@ impl<'a> Analysis<'a> {
         let index = Index::new(ctx);
         let tools = tools_in(ctx, &index);
         let flows = tool_flows(&index, &tools);
-        let imports = crate::check::analysis::index::shipped(ctx)
-            .into_iter()
-            .map(|f| (f.path.clone(), Imports::of_file(&f.ast)))
-            .collect();
+        let imports = ImportTable::new(crate::check::analysis::index::shipped(ctx));
         Analysis {
             index,
             tools,
             flows,
+            ctx,
             imports,
+            stdio: std::cell::OnceCell::new(),
             memo: RefCell::default(),
         }
+    }
+
+    /// Where stdout carries JSON-RPC: the stdout-pollution rules judge only there. Built once,
+    /// when first asked, as several rules build an analysis of their own.
+    pub fn stdio(&self) -> &StdioScope {
+        self.stdio
+            .get_or_init(|| StdioScope::new(self.ctx, &self.index, self.imports(), &self.tools))
+    }
+
+    /// Each shipped file's `use` declarations, to match calls by the path they resolve to.
+    pub fn imports(&self) -> &ImportTable {
+        &self.imports
+    }
+
+    /// The full paths call `c` (written in `file`) may name.
+    pub fn call_paths(&self, file: &Path, c: &syn::ExprCall) -> Vec<String> {
+        crate::check::analysis::syntax::call_path(c)
+            .map(|p| self.imports().resolve(file, &p))
+            .unwrap_or_default()
     }
 
     /// The findings of `walk`, computed on first use and shared by the rules that split them.
@@ -53,10 +75,7 @@ impl<'a> Analysis<'a> {
 
     /// The `use` table of the file at `path` (empty for a file that does not ship).
     pub fn imports_of(&self, path: &Path) -> &Imports {
-        static EMPTY: std::sync::OnceLock<Imports> = std::sync::OnceLock::new();
-        self.imports
-            .get(path)
-            .unwrap_or_else(|| EMPTY.get_or_init(Imports::default))
+        self.imports.of(path)
     }
 
     /// The taint flows that start at `tool`.

@@ -10,6 +10,8 @@ mod config_keys;
 mod disclosure;
 mod extras;
 mod http;
+mod http_auth;
+mod http_token;
 mod more;
 mod paths;
 mod privilege;
@@ -24,6 +26,8 @@ mod validation;
 
 #[cfg(test)]
 mod fixtures;
+#[cfg(test)]
+mod http_tests;
 #[cfg(test)]
 mod rule_tests;
 
@@ -504,22 +508,29 @@ pub fn rules() -> Vec<Rule> {
             item: "http-exposure",
             name: "origin-validation-off",
             severity: Severity::Warn,
-            precision: Precision::Low,
+            precision: Precision::High,
             run: http::origin_validation_off,
         },
         Rule {
             item: "http-exposure",
             name: "host-validation-off",
             severity: Severity::Warn,
-            precision: Precision::Low,
-            run: more::host_validation_off,
+            precision: Precision::High,
+            run: http::host_validation_off,
         },
         Rule {
             item: "http-exposure",
             name: "http-without-auth",
-            severity: Severity::Warn,
-            precision: Precision::Low,
-            run: http::http_without_auth,
+            severity: Severity::Fail,
+            precision: Precision::Medium,
+            run: http_auth::http_without_auth,
+        },
+        Rule {
+            item: "http-exposure",
+            name: "token-passthrough",
+            severity: Severity::Fail,
+            precision: Precision::Medium,
+            run: http_token::token_passthrough,
         },
         Rule {
             item: "excessive-privilege",

@@ -95,43 +95,6 @@ impl<'ast> Visit<'ast> for Swallow {
     }
 }
 
-/// An HTTP MCP server with no Host header allow-list (DNS rebinding).
-pub fn host_validation_off(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
-    let files = shipped(ctx);
-    let Some((file, line)) = files
-        .iter()
-        .find_map(|f| super::http::service_line(&f.text).map(|n| (f, n)))
-    else {
-        return Vec::new();
-    };
-    let all: String = files.iter().map(|f| f.text.to_ascii_lowercase()).collect();
-    // rmcp's `StreamableHttpService` checks `Host` against loopback names unless told not to;
-    // other servers need their own check.
-    let rmcp_default = all.contains("streamablehttpservice");
-    let switched_off = all.contains("disable_allowed_hosts")
-        || all.contains("allowed_hosts:vec![]")
-        || all.contains("allowed_hosts: vec![]");
-    let own_check = [
-        "header::host",
-        "allowed_hosts",
-        "\"host\"",
-        "host_allow",
-        "hostvalidat",
-    ]
-    .iter()
-    .any(|k| all.contains(k));
-    if !switched_off && (rmcp_default || own_check) {
-        return Vec::new();
-    }
-    vec![finding(
-        "http-exposure",
-        Severity::Warn,
-        "the HTTP MCP server never checks the `Host` header: DNS rebinding can reach it from a web page".into(),
-        super::common::line_start(&file.path, line),
-        "refuse requests whose `Host` is not an expected name (for example `localhost:<port>`)",
-    )]
-}
-
 /// "Read-only" enforced by running the caller's SQL inside a transaction that is rolled back:
 /// `COMMIT;` ends it, and `ATTACH` or `VACUUM INTO` reach the disk.
 pub fn sql_readonly_by_transaction(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {

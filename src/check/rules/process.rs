@@ -74,11 +74,8 @@ pub fn child_survives_timeout(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> 
 
 /// In a stdio server, a child started with `spawn()`/`status()` inherits stdout unless told
 /// otherwise, and its output corrupts JSON-RPC.
-pub fn child_inherits_stdout(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
-    if !super::stdout::is_stdio_server(ctx) {
-        return Vec::new();
-    }
-    spawns(ctx)
+pub fn child_inherits_stdout(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
+    let found = spawns(ctx)
         .into_iter()
         .filter(|(_, _, chain, method)| *method != "output" && !chain.contains(".stdout("))
         .map(|(file, span, _, _)| {
@@ -90,7 +87,8 @@ pub fn child_inherits_stdout(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
                 "set `.stdout(Stdio::piped())` or `.stdout(Stdio::null())` before starting it",
             )
         })
-        .collect()
+        .collect();
+    super::stdout::in_stdio_scope(a, found)
 }
 
 /// `reqwest::Client::new()` or a builder without `.timeout(..)`: an upstream can hold a call forever.

@@ -5,37 +5,34 @@ use syn::spanned::Spanned;
 use syn::visit::Visit;
 
 use super::common::{at, finding};
-use crate::check::analysis::index::dependency;
 use crate::check::analysis::syntax::{call_path, compact, is_test_item, macro_name};
 use crate::check::model::Context;
 use crate::finding::{Finding, Severity};
 
 const ID: &str = "stdout-pollution";
 
-/// A crate serving MCP over stdio: rmcp with `transport-io`, or `stdio()` in its source.
-pub fn is_stdio_server(ctx: &Context) -> bool {
-    let by_feature = ctx.packages.iter().any(|p| {
-        dependency(&p.manifest_text, "rmcp")
-            .is_some_and(|f| f.iter().any(|f| f.starts_with("transport-io")))
+/// Keeps the findings that lie where stdout carries JSON-RPC, saying how that was decided
+/// when the scope is the whole crate.
+pub fn in_stdio_scope(a: &Analysis<'_>, mut findings: Vec<Finding>) -> Vec<Finding> {
+    findings.retain(|f| {
+        f.location
+            .as_ref()
+            .is_some_and(|l| a.stdio().covers(&l.file, l.line))
     });
-    by_feature
-        || ctx
-            .sources
-            .iter()
-            .any(|s| s.text.contains("transport::stdio") || s.text.contains("stdio()"))
+    for f in &mut findings {
+        f.message.push_str(a.stdio().qualifier());
+    }
+    findings
 }
 
 /// `println!`, `print!`, `std::io::stdout()` and a tracing subscriber left on its default
-/// writer (stdout) in the shipped code of a stdio server.
-pub fn stdout_writes(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
-    if !is_stdio_server(ctx) {
-        return Vec::new();
-    }
+/// writer (stdout) in the code a stdio server runs before and while it serves.
+pub fn stdout_writes(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     let markers = ["print", "stdout", "tracing_subscriber", "fmt()"];
     for file in crate::check::analysis::index::shipped(ctx)
         .into_iter()
-        .filter(|f| markers.iter().any(|m| f.text.contains(m)) && !http_only_binary(&f.text))
+        .filter(|f| a.stdio().touches(&f.path) && markers.iter().any(|m| f.text.contains(m)))
     {
         let mut v = Stdout {
             file: &file.path,
@@ -43,7 +40,7 @@ pub fn stdout_writes(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
         };
         v.visit_file(&file.ast);
     }
-    out
+    in_stdio_scope(a, out)
 }
 
 struct Stdout<'a> {
@@ -145,30 +142,12 @@ fn is_stdout(c: &syn::ExprCall) -> bool {
     call_path(c).is_some_and(|p| p == "stdout" || p.ends_with("io::stdout"))
 }
 
-/// A binary of its own that serves HTTP and never touches stdio: its stdout is free.
-fn http_only_binary(text: &str) -> bool {
-    // A binary that serves over HTTP, or over an in-process duplex stream, keeps stdout free.
-    let http = [
-        "StreamableHttpService",
-        "SseServer",
-        "TcpListener",
-        "axum::serve",
-        "io::duplex(",
-    ]
-    .iter()
-    .any(|k| text.contains(k));
-    text.contains("fn main(") && http && !text.contains("stdio(") && !text.contains("stdin()")
-}
-
 /// `tracing_subscriber::fmt::init()` always writes to stdout.
-pub fn fmt_init(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
-    if !is_stdio_server(ctx) {
-        return Vec::new();
-    }
+pub fn fmt_init(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for file in crate::check::analysis::index::shipped(ctx)
         .into_iter()
-        .filter(|f| !http_only_binary(&f.text))
+        .filter(|f| a.stdio().touches(&f.path))
     {
         let mut v = FmtInit { found: Vec::new() };
         v.visit_file(&file.ast);
@@ -182,7 +161,7 @@ pub fn fmt_init(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
             ));
         }
     }
-    out
+    in_stdio_scope(a, out)
 }
 
 struct FmtInit {
