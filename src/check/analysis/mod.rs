@@ -3,8 +3,10 @@
 
 pub mod effects;
 pub mod flow;
+pub mod guard_shapes;
 pub mod index;
 pub mod modules;
 pub mod parse;
+pub mod sql_guards;
 pub mod syntax;
 pub mod tools;

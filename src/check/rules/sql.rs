@@ -7,6 +7,7 @@ use syn::visit::Visit;
 use super::common::{Analysis, at, dedup_by_line, finding, flow_labels};
 use crate::check::analysis::effects::SQL_METHODS;
 use crate::check::analysis::index::depends_on;
+use crate::check::analysis::sql_guards::SqlGuards;
 use crate::check::analysis::syntax::{compact, format_args, is_constant, macro_name, str_lit};
 use crate::check::model::Context;
 use crate::finding::{Finding, Severity};
@@ -54,12 +55,19 @@ pub fn built_sql(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     if !uses_sql(ctx) {
         return Vec::new();
     }
+    let guards = SqlGuards::new(&a.index);
     let mut out = Vec::new();
     for (i, f) in a.index.fns.iter().enumerate() {
         let mut v = Built { found: Vec::new() };
         v.visit_block(f.block);
         let flow = a.flows.iter().find(|fl| fl.func == i);
-        for (span, values) in v.found {
+        for (span, mut values) in v.found {
+            // Values a guard made safe (a charset check, quote doubling, a registry of
+            // validated names) cannot change the statement.
+            values.retain(|e| !guards.safe_in(i, e));
+            if values.is_empty() {
+                continue;
+            }
             let param = flow.and_then(|fl| values.iter().find_map(|e| fl.taint.of(e)));
             let message = match (&param, flow) {
                 (Some(p), Some(fl)) => format!(
@@ -76,7 +84,7 @@ pub fn built_sql(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
             out.push(fd);
         }
     }
-    out.extend(batches(ctx, a));
+    out.extend(batches(&guards, a));
     out.extend(split_statements(a));
     dedup_by_line(out)
 }
@@ -134,12 +142,15 @@ fn leftmost_literal(e: &syn::Expr) -> Option<(String, proc_macro2::Span)> {
 }
 
 /// `execute_batch(<non-constant>)` runs every statement in the text.
-fn batches(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
+fn batches(guards: &SqlGuards<'_, '_>, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for (i, f) in a.index.fns.iter().enumerate() {
         let mut v = Batch { found: Vec::new() };
         v.visit_block(f.block);
-        for span in v.found {
+        for (span, text) in v.found {
+            if guards.safe_in(i, &text) {
+                continue;
+            }
             let mut fd = finding(
                 ID,
                 Severity::Fail,
@@ -155,7 +166,7 @@ fn batches(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
 }
 
 struct Batch {
-    found: Vec<proc_macro2::Span>,
+    found: Vec<(proc_macro2::Span, syn::Expr)>,
 }
 
 impl<'ast> Visit<'ast> for Batch {
@@ -163,9 +174,9 @@ impl<'ast> Visit<'ast> for Batch {
         if (m.method == "execute_batch"
             || m.method == "batch_execute"
             || m.method == "simple_query")
-            && m.args.first().is_some_and(|a| !is_constant(a))
+            && let Some(text) = m.args.first().filter(|a| !is_constant(a))
         {
-            self.found.push(m.method.span());
+            self.found.push((m.method.span(), text.clone()));
         }
         syn::visit::visit_expr_method_call(self, m);
     }

@@ -1,0 +1,113 @@
+//! Registry tables: rows the crate writes only from constant SQL with safe bound values, so
+//! what is read back from them (a table name recorded for a validated collection) is safe.
+
+use syn::visit::Visit;
+
+use super::super::syntax::{macro_exprs, macro_name, str_lit};
+use super::SqlGuards;
+
+impl SqlGuards<'_, '_> {
+    /// A table whose rows the crate writes only from constant SQL with safe bound values:
+    /// what is read back from it is as safe as what was written.
+    pub(super) fn registry_safe(&self, table: &str) -> bool {
+        if let Some(r) = self.registries.borrow().get(table) {
+            return *r;
+        }
+        let found = self.once(format!("registry {table}"), || {
+            let mut any = false;
+            for (i, f) in self.index.fns.iter().enumerate() {
+                let mut v = Writes {
+                    table,
+                    found: Vec::new(),
+                };
+                v.visit_block(f.block);
+                if v.found.is_empty() {
+                    continue;
+                }
+                let mask = self.entry_mask(i);
+                let trust = self.analyse(i, &mask);
+                for values in v.found {
+                    let Some(values) = values else {
+                        return false;
+                    };
+                    if !values.iter().all(|x| self.safe(i, &trust.trusted, x)) {
+                        return false;
+                    }
+                    any = true;
+                }
+            }
+            any
+        });
+        let Some((r, complete)) = found else {
+            return false;
+        };
+        if !complete {
+            return r;
+        }
+        self.registries.borrow_mut().insert(table.to_string(), r);
+        r
+    }
+}
+
+/// The table a constant `SELECT` reads (`.. FROM name ..`).
+pub(super) fn selected_table(e: &syn::Expr) -> Option<String> {
+    let (text, _) = str_lit(e)?;
+    let words = sql_words(&text);
+    if words.first().map(String::as_str) != Some("SELECT") {
+        return None;
+    }
+    let from = words.iter().position(|w| w == "FROM")?;
+    words.get(from + 1).map(|t| t.to_ascii_lowercase())
+}
+
+fn sql_words(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace() || c == '(' || c == ',' || c == ';')
+        .filter(|w| !w.is_empty())
+        .map(|w| w.trim_matches(['"', '`', '[', ']']).to_ascii_uppercase())
+        .collect()
+}
+
+/// The table a constant `INSERT`/`REPLACE`/`UPDATE` writes.
+fn written_table(text: &str) -> Option<String> {
+    let words = sql_words(text);
+    let first = words.first()?.as_str();
+    let at = match first {
+        "INSERT" | "REPLACE" => words.iter().position(|w| w == "INTO")? + 1,
+        "UPDATE" => 1,
+        _ => return None,
+    };
+    words.get(at).map(|t| t.to_ascii_lowercase())
+}
+
+/// Writes to `table` in one body: the bound values of each, or `None` where they are not
+/// visible in the call (a prepared statement run elsewhere).
+struct Writes<'t> {
+    table: &'t str,
+    found: Vec<Option<Vec<syn::Expr>>>,
+}
+
+impl<'ast> Visit<'ast> for Writes<'_> {
+    fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        let writes = m
+            .args
+            .first()
+            .and_then(|a| str_lit(a))
+            .and_then(|(t, _)| written_table(&t))
+            .is_some_and(|t| t == self.table);
+        if writes {
+            let values = m.args.iter().nth(1).and_then(bound_values);
+            self.found.push(values);
+        }
+        syn::visit::visit_expr_method_call(self, m);
+    }
+}
+
+fn bound_values(e: &syn::Expr) -> Option<Vec<syn::Expr>> {
+    match e {
+        syn::Expr::Reference(r) => bound_values(&r.expr),
+        syn::Expr::Array(a) => Some(a.elems.iter().cloned().collect()),
+        syn::Expr::Tuple(t) => Some(t.elems.iter().cloned().collect()),
+        syn::Expr::Macro(m) if macro_name(&m.mac) == "params" => Some(macro_exprs(&m.mac)),
+        _ => None,
+    }
+}
