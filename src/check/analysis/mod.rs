@@ -8,5 +8,6 @@ pub mod index;
 pub mod modules;
 pub mod parse;
 pub mod sql_guards;
+pub mod sql_readonly;
 pub mod syntax;
 pub mod tools;

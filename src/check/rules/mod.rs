@@ -186,6 +186,13 @@ pub fn rules() -> Vec<Rule> {
             run: more::sql_readonly_by_transaction,
         },
         Rule {
+            item: "sql-injection",
+            name: "sql-readonly-guard-weak",
+            severity: Severity::Fail,
+            precision: Precision::Medium,
+            run: sql::sql_readonly_guard_weak,
+        },
+        Rule {
             item: "information-disclosure",
             name: "error-detail-to-client",
             severity: Severity::Fail,
@@ -428,7 +435,7 @@ pub fn rules() -> Vec<Rule> {
             name: "sql-reaches-filesystem",
             severity: Severity::Fail,
             precision: Precision::Medium,
-            run: extras::sql_reaches_filesystem,
+            run: sql::sql_reaches_filesystem,
         },
         Rule {
             item: "vague-tool-description",

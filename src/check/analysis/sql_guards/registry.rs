@@ -91,7 +91,7 @@ impl<'ast> Visit<'ast> for Writes<'_> {
         let writes = m
             .args
             .first()
-            .and_then(|a| str_lit(a))
+            .and_then(str_lit)
             .and_then(|(t, _)| written_table(&t))
             .is_some_and(|t| t == self.table);
         if writes {
