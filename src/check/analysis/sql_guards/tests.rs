@@ -8,6 +8,10 @@ const MANIFEST: &str = "[package]\nname = \"t\"\nversion = \"0.1.0\"\n\n[depende
 
 /// Lines of `sql-built-by-format` / `sql-batch-with-user-text` findings for `src`.
 fn sql_lines(src: &str) -> Vec<usize> {
+    rule_lines(src, &["sql-built-by-format", "sql-batch-with-user-text"])
+}
+
+fn rule_lines(src: &str, rules: &[&str]) -> Vec<usize> {
     let package = Package {
         name: "t".into(),
         manifest_path: "Cargo.toml".into(),
@@ -23,7 +27,7 @@ fn sql_lines(src: &str) -> Vec<usize> {
     let ctx = Context::from_files(Path::new("/t"), package, files);
     crate::check::rules::run_all(&ctx)
         .into_iter()
-        .filter(|f| f.rule == "sql-built-by-format" || f.rule == "sql-batch-with-user-text")
+        .filter(|f| rules.contains(&f.rule.as_str()))
         .filter_map(|f| f.location.map(|l| l.line))
         .collect()
 }
@@ -133,4 +137,52 @@ pub fn list(conn: &rusqlite::Connection, table: &str, column: &str, word: &str) 
     assert_eq!(sql_lines(src), Vec::<usize>::new());
     let unchecked = src.replace("!COLUMNS.contains(&column)", "column.is_empty()");
     assert_eq!(sql_lines(&unchecked).len(), 2);
+}
+
+/// A tool that runs the caller's SQL, and a worker (reached through a channel, which no call
+/// graph follows) that refuses statements by kind before running them.
+const QUERY_TOOL: &str = r#"
+pub struct S;
+#[tool_router]
+impl S {
+    #[tool(description = "Runs one SQL statement against the notes database and returns rows.")]
+    async fn execute_sql(&self, Parameters(Args { sql }): Parameters<Args>) -> String {
+        let conn = rusqlite::Connection::open("notes.db").unwrap();
+        let stmt = conn.prepare(&sql).unwrap();
+        stmt.column_count().to_string()
+    }
+}
+enum Kind { Select, Attach, Vacuum, Other }
+fn classify(sql: &str) -> Kind {
+    match sql.split_whitespace().next().unwrap_or_default().to_ascii_uppercase().as_str() {
+        "SELECT" => Kind::Select,
+        "ATTACH" => Kind::Attach,
+        "VACUUM" => Kind::Vacuum,
+        _ => Kind::Other,
+    }
+}
+fn forbidden(kind: Kind) -> bool {
+    matches!(kind, Kind::Attach | Kind::Vacuum)
+}
+fn run(stmt: &rusqlite::Statement<'_>, sql: &str) -> Result<(), String> {
+    if forbidden(classify(sql)) || !stmt.readonly() {
+        return Err("read-only statements only".into());
+    }
+    Ok(())
+}
+"#;
+
+#[test]
+fn a_refusal_of_attach_and_vacuum_by_kind_guards_caller_sql() {
+    let rule = ["sql-reaches-filesystem"];
+    assert_eq!(rule_lines(QUERY_TOOL, &rule), Vec::<usize>::new());
+    // `readonly()` alone lets `ATTACH` through.
+    let weaker = QUERY_TOOL.replace("forbidden(classify(sql)) || ", "");
+    assert_eq!(rule_lines(&weaker, &rule).len(), 1);
+    // A check that only logs is no refusal.
+    let logs = QUERY_TOOL.replace(
+        "return Err(\"read-only statements only\".into());",
+        "eprintln!(\"writes\");",
+    );
+    assert_eq!(rule_lines(&logs, &rule).len(), 1);
 }
