@@ -7,6 +7,7 @@ mod command;
 mod common;
 mod config;
 mod config_keys;
+mod credentials;
 mod disclosure;
 mod extras;
 mod http;
@@ -240,6 +241,20 @@ pub fn rules() -> Vec<Rule> {
             severity: Severity::Fail,
             precision: Precision::Medium,
             run: secret_in_config_file,
+        },
+        Rule {
+            item: "hardcoded-secret",
+            name: "credential-literal-compared",
+            severity: Severity::Fail,
+            precision: Precision::Medium,
+            run: credentials::credential_literal_compared,
+        },
+        Rule {
+            item: "hardcoded-secret",
+            name: "secret-compared-non-constant-time",
+            severity: Severity::Warn,
+            precision: Precision::Low,
+            run: credentials::secret_compared_non_constant_time,
         },
         Rule {
             item: "unvalidated-config",
