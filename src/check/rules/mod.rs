@@ -21,6 +21,7 @@ mod sql;
 mod stdout;
 mod supply_chain;
 mod tools_meta;
+mod upstream_errors;
 mod validation;
 
 #[cfg(test)]
@@ -213,6 +214,13 @@ pub fn rules() -> Vec<Rule> {
             severity: Severity::Fail,
             precision: Precision::Medium,
             run: backtrace_in_result,
+        },
+        Rule {
+            item: "information-disclosure",
+            name: "upstream-error-to-client",
+            severity: Severity::Fail,
+            precision: Precision::Medium,
+            run: upstream_errors::upstream_error_to_client,
         },
         Rule {
             item: "hardcoded-secret",
