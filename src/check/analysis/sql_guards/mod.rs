@@ -32,7 +32,11 @@ pub struct SqlGuards<'i, 'a> {
     index: &'i Index<'a>,
     /// Call sites by callee name: the calling function and the call, or `None` where the
     /// function is passed as a value (its arguments are then unknown).
-    sites: HashMap<String, Vec<(usize, Option<syn::Expr>)>>,
+    sites: Rc<HashMap<String, Vec<(usize, Option<syn::Expr>)>>>,
+    /// Whether rows read from a registry table may be trusted. The writers of a table are
+    /// judged by an inner analysis that trusts no registry, so no answer depends on itself.
+    reads_registries: bool,
+    inner: std::cell::OnceCell<Box<SqlGuards<'i, 'a>>>,
     analysed: RefCell<HashMap<(usize, Mask), Rc<Trust>>>,
     entry: RefCell<HashMap<usize, Mask>>,
     returns: RefCell<HashMap<(usize, Mask), bool>>,
@@ -61,9 +65,19 @@ impl<'i, 'a> SqlGuards<'i, 'a> {
                 sites.entry(name).or_default().push((i, call));
             }
         }
+        Self::with_sites(index, Rc::new(sites), true)
+    }
+
+    fn with_sites(
+        index: &'i Index<'a>,
+        sites: Rc<HashMap<String, Vec<(usize, Option<syn::Expr>)>>>,
+        reads_registries: bool,
+    ) -> Self {
         SqlGuards {
             index,
             sites,
+            reads_registries,
+            inner: std::cell::OnceCell::new(),
             analysed: RefCell::default(),
             entry: RefCell::default(),
             returns: RefCell::default(),

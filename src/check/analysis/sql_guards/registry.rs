@@ -10,9 +10,15 @@ impl SqlGuards<'_, '_> {
     /// A table whose rows the crate writes only from constant SQL with safe bound values:
     /// what is read back from it is as safe as what was written.
     pub(super) fn registry_safe(&self, table: &str) -> bool {
+        if !self.reads_registries {
+            return false;
+        }
         if let Some(r) = self.registries.borrow().get(table) {
             return *r;
         }
+        let judge = self
+            .inner
+            .get_or_init(|| Box::new(SqlGuards::with_sites(self.index, self.sites.clone(), false)));
         let found = self.once(format!("registry {table}"), || {
             let mut any = false;
             for (i, f) in self.index.fns.iter().enumerate() {
@@ -24,13 +30,13 @@ impl SqlGuards<'_, '_> {
                 if v.found.is_empty() {
                     continue;
                 }
-                let mask = self.entry_mask(i);
-                let trust = self.analyse(i, &mask);
+                let mask = judge.entry_mask(i);
+                let trust = judge.analyse(i, &mask);
                 for values in v.found {
                     let Some(values) = values else {
                         return false;
                     };
-                    if !values.iter().all(|x| self.safe(i, &trust.trusted, x)) {
+                    if !values.iter().all(|x| judge.safe(i, &trust.trusted, x)) {
                         return false;
                     }
                     any = true;
