@@ -28,11 +28,14 @@ struct Trust {
 
 type Mask = Vec<bool>;
 
+/// Call sites by callee name: the calling function and the call, `None` for a reference.
+type CallSites = HashMap<String, Vec<(usize, Option<syn::Expr>)>>;
+
 pub struct SqlGuards<'i, 'a> {
     index: &'i Index<'a>,
     /// Call sites by callee name: the calling function and the call, or `None` where the
     /// function is passed as a value (its arguments are then unknown).
-    sites: Rc<HashMap<String, Vec<(usize, Option<syn::Expr>)>>>,
+    sites: Rc<CallSites>,
     /// Whether rows read from a registry table may be trusted. The writers of a table are
     /// judged by an inner analysis that trusts no registry, so no answer depends on itself.
     reads_registries: bool,
@@ -54,7 +57,7 @@ const BUDGET: usize = 400_000;
 impl<'i, 'a> SqlGuards<'i, 'a> {
     pub fn new(index: &'i Index<'a>) -> Self {
         let names: BTreeSet<&str> = index.fns.iter().map(|f| f.name.as_str()).collect();
-        let mut sites: HashMap<String, Vec<(usize, Option<syn::Expr>)>> = HashMap::new();
+        let mut sites: CallSites = HashMap::new();
         for (i, f) in index.fns.iter().enumerate() {
             let mut v = Sites {
                 names: &names,
@@ -68,11 +71,7 @@ impl<'i, 'a> SqlGuards<'i, 'a> {
         Self::with_sites(index, Rc::new(sites), true)
     }
 
-    fn with_sites(
-        index: &'i Index<'a>,
-        sites: Rc<HashMap<String, Vec<(usize, Option<syn::Expr>)>>>,
-        reads_registries: bool,
-    ) -> Self {
+    fn with_sites(index: &'i Index<'a>, sites: Rc<CallSites>, reads_registries: bool) -> Self {
         SqlGuards {
             index,
             sites,
