@@ -7,6 +7,49 @@ use super::super::syntax::{macro_exprs, macro_name, str_lit};
 use super::SqlGuards;
 
 impl SqlGuards<'_, '_> {
+    /// A map field (`self.tables`) whose every `insert(key, value)` in the crate puts safe keys
+    /// and values: what is read from it is safe. A map filled in any other way (`extend`,
+    /// `entry`, built from an iterator) is not judged and so not trusted.
+    pub(super) fn map_safe(&self, map: &str) -> bool {
+        if !self.reads_registries {
+            return false;
+        }
+        let key = format!("map {map}");
+        if let Some(r) = self.registries.borrow().get(&key) {
+            return *r;
+        }
+        let judge = self
+            .inner
+            .get_or_init(|| Box::new(SqlGuards::with_sites(self.index, self.sites.clone(), false)));
+        let mut any = false;
+        let mut ok = true;
+        for (i, f) in self.index.fns.iter().enumerate() {
+            let mut v = Fills {
+                map,
+                inserts: Vec::new(),
+                other: false,
+            };
+            v.visit_block(f.block);
+            if v.other {
+                ok = false;
+                break;
+            }
+            if v.inserts.is_empty() {
+                continue;
+            }
+            let mask = judge.entry_mask(i);
+            let trust = judge.analyse(i, &mask);
+            any = true;
+            if !v.inserts.iter().all(|x| judge.safe(i, &trust.trusted, x)) {
+                ok = false;
+                break;
+            }
+        }
+        let r = ok && any;
+        self.registries.borrow_mut().insert(key, r);
+        r
+    }
+
     /// A table whose rows the crate writes only from constant SQL with safe bound values:
     /// what is read back from it is as safe as what was written.
     pub(super) fn registry_safe(&self, table: &str) -> bool {
@@ -52,6 +95,72 @@ impl SqlGuards<'_, '_> {
         }
         self.registries.borrow_mut().insert(table.to_string(), r);
         r
+    }
+}
+
+/// The field or local a map is read from: `self.tables` and `state.tables` give `tables`.
+pub(super) fn map_name(e: &syn::Expr) -> Option<String> {
+    match e {
+        syn::Expr::Field(f) => match &f.member {
+            syn::Member::Named(n) => Some(n.to_string()),
+            syn::Member::Unnamed(_) => None,
+        },
+        syn::Expr::Paren(p) => map_name(&p.expr),
+        syn::Expr::Reference(r) => map_name(&r.expr),
+        // `self.tables.read().await.get(..)`, `.lock().unwrap()`: the same map behind a lock.
+        syn::Expr::MethodCall(m)
+            if matches!(
+                m.method.to_string().as_str(),
+                "read" | "write" | "lock" | "unwrap" | "expect" | "borrow" | "borrow_mut" | "load"
+            ) =>
+        {
+            map_name(&m.receiver)
+        }
+        syn::Expr::Await(a) => map_name(&a.base),
+        syn::Expr::Try(t) => map_name(&t.expr),
+        _ => None,
+    }
+}
+
+/// How one body fills the map field `map`: the keys and values it inserts, and whether it
+/// changes the map some other way.
+struct Fills<'m> {
+    map: &'m str,
+    inserts: Vec<syn::Expr>,
+    other: bool,
+}
+
+impl<'ast> Visit<'ast> for Fills<'_> {
+    fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        if map_name(&m.receiver).as_deref() == Some(self.map) {
+            match m.method.to_string().as_str() {
+                "insert" if m.args.len() == 2 => self.inserts.extend(m.args.iter().cloned()),
+                "extend" | "entry" | "get_mut" | "append" | "iter_mut" | "values_mut" => {
+                    self.other = true
+                }
+                _ => {}
+            }
+        }
+        syn::visit::visit_expr_method_call(self, m);
+    }
+
+    fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
+        if map_name(&a.left).as_deref() == Some(self.map) {
+            self.other = true;
+        }
+        syn::visit::visit_expr_assign(self, a);
+    }
+
+    fn visit_field_value(&mut self, fv: &'ast syn::FieldValue) {
+        // `Self { tables: HashMap::new() }` starts it empty; anything else fills it unseen.
+        if let syn::Member::Named(n) = &fv.member
+            && n == self.map
+            && !matches!(&fv.expr, syn::Expr::Call(c) if c.args.is_empty())
+            && !matches!(&fv.expr, syn::Expr::Macro(m) if m.mac.tokens.is_empty())
+        {
+            self.other = true;
+        }
+        syn::visit::visit_field_value(self, fv);
     }
 }
 

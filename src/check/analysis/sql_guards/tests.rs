@@ -186,3 +186,36 @@ fn a_refusal_of_attach_and_vacuum_by_kind_guards_caller_sql() {
     );
     assert_eq!(rule_lines(&logs, &rule).len(), 1);
 }
+
+#[test]
+fn a_map_filled_with_validated_names_is_a_registry() {
+    let src = format!(
+        r#"{VALIDATOR}
+pub struct Store {{
+    tables: std::collections::HashMap<String, String>,
+}}
+impl Store {{
+    pub fn new() -> Self {{
+        Self {{ tables: std::collections::HashMap::new() }}
+    }}
+    pub fn register(&mut self, name: &str) -> Result<(), String> {{
+        let name = validate(name)?;
+        self.tables.insert(name.to_string(), format!("t_{{name}}"));
+        Ok(())
+    }}
+    pub fn count(&self, conn: &rusqlite::Connection, name: &str) -> Result<i64, String> {{
+        let table = self.tables.get(name).ok_or("unknown")?;
+        conn.query_row(&format!("SELECT count(*) FROM {{table}}"), [], |r| r.get(0)).map_err(|_| "x".to_string())
+    }}
+}}
+"#
+    );
+    assert_eq!(sql_lines(&src), Vec::<usize>::new());
+    let raw = src
+        .replace("format!(\"t_{name}\")", "raw.to_string()")
+        .replace(
+            "pub fn register(&mut self, name: &str)",
+            "pub fn register(&mut self, name: &str, raw: &str)",
+        );
+    assert_eq!(sql_lines(&raw), vec![23], "{raw}");
+}

@@ -9,7 +9,7 @@ use super::super::syntax::{
 };
 use super::SqlGuards;
 use super::facts::key_of;
-use super::registry::selected_table;
+use super::registry::{map_name, selected_table};
 
 impl SqlGuards<'_, '_> {
     pub(super) fn block_safe(
@@ -175,6 +175,12 @@ impl SqlGuards<'_, '_> {
             "query_row" | "query_map" | "query" | "query_one" | "query_opt" => {
                 if let Some(table) = m.args.first().and_then(selected_table) {
                     return self.registry_safe(&table);
+                }
+            }
+            // A map of the server's own: an entry is as safe as what was inserted.
+            "get" | "get_mut" if m.args.len() == 1 => {
+                if let Some(map) = map_name(&m.receiver) {
+                    return self.map_safe(&map);
                 }
             }
             _ => {}
