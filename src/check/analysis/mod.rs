@@ -3,10 +3,13 @@
 
 pub mod effects;
 pub mod flow;
+pub mod guard_shapes;
 pub mod imports;
 pub mod index;
 pub mod modules;
 pub mod parse;
+pub mod sql_guards;
+pub mod sql_readonly;
 pub mod stdio_scope;
 pub mod syntax;
 pub mod tools;

@@ -1,5 +1,5 @@
 //! Further checks the checklist documents: limiter state, what the audit record holds, whole
-//! records returned, SQL that reaches the disk, and tools that do several things.
+//! records returned, and tools that do several things.
 
 use syn::spanned::Spanned;
 use syn::visit::Visit;
@@ -221,67 +221,6 @@ impl<'ast> Visit<'ast> for SelectStar {
         if v.trim_start().starts_with("SELECT *") || v.contains(" SELECT * FROM") {
             self.0.push(s.span());
         }
-    }
-}
-
-/// The caller's SQL runs on SQLite with nothing refusing `ATTACH` or `VACUUM INTO`, which
-/// read and write files anywhere the server can.
-pub fn sql_reaches_filesystem(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
-    if !crate::check::analysis::index::depends_on(ctx, "rusqlite") {
-        return Vec::new();
-    }
-    let guarded = ctx
-        .sources
-        .iter()
-        .any(|s| s.text.contains("authorizer") || s.text.contains("SQLITE_LIMIT_ATTACHED"));
-    if guarded {
-        return Vec::new();
-    }
-    let mut out = Vec::new();
-    for flow in &a.flows {
-        let func = &a.index.fns[flow.func];
-        let mut v = RawSql {
-            taint: &flow.taint,
-            found: Vec::new(),
-        };
-        v.visit_block(func.block);
-        for (span, param) in v.found {
-            let mut f = finding(
-                "sql-injection",
-                Severity::Fail,
-                format!(
-                    "parameter `{param}` of tool `{}` is run as SQL with nothing refusing `ATTACH` or `VACUUM INTO`",
-                    flow.tool.name
-                ),
-                at(&func.file.path, span),
-                "install an authorizer that allows reading only, and open the database read-only",
-            );
-            f.tool = Some(flow.tool.name.clone());
-            out.push(f);
-        }
-    }
-    out
-}
-
-struct RawSql<'t> {
-    taint: &'t crate::check::analysis::flow::Taint,
-    found: Vec<(proc_macro2::Span, String)>,
-}
-
-impl<'ast> Visit<'ast> for RawSql<'_> {
-    fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
-        let sql = matches!(
-            m.method.to_string().as_str(),
-            "prepare" | "execute" | "execute_batch" | "query_row" | "prepare_cached"
-        );
-        // Only a parameter that is the SQL text itself; values pasted into a statement are
-        // `sql-built-by-format`.
-        let raw =
-            |p: &String| ["sql", "query", "statement", "stmt", "script"].contains(&p.as_str());
-        if sql && let Some(p) = m.args.first().and_then(|a| self.taint.of(a)).filter(raw) {
-            self.found.push((m.method.span(), p));
-        }
-        syn::visit::visit_expr_method_call(self, m);
     }
 }
 

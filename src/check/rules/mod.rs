@@ -7,6 +7,7 @@ mod command;
 mod common;
 mod config;
 mod config_keys;
+mod credentials;
 mod disclosure;
 mod extras;
 mod http;
@@ -22,6 +23,7 @@ mod sql;
 mod stdout;
 mod supply_chain;
 mod tools_meta;
+mod upstream_errors;
 mod validation;
 
 #[cfg(test)]
@@ -204,6 +206,13 @@ pub fn rules() -> Vec<Rule> {
             run: more::sql_readonly_by_transaction,
         },
         Rule {
+            item: "sql-injection",
+            name: "sql-readonly-guard-weak",
+            severity: Severity::Fail,
+            precision: Precision::Medium,
+            run: sql::sql_readonly_guard_weak,
+        },
+        Rule {
             item: "information-disclosure",
             name: "error-detail-to-client",
             severity: Severity::Fail,
@@ -223,6 +232,13 @@ pub fn rules() -> Vec<Rule> {
             severity: Severity::Fail,
             precision: Precision::Medium,
             run: backtrace_in_result,
+        },
+        Rule {
+            item: "information-disclosure",
+            name: "upstream-error-to-client",
+            severity: Severity::Fail,
+            precision: Precision::Medium,
+            run: upstream_errors::upstream_error_to_client,
         },
         Rule {
             item: "hardcoded-secret",
@@ -251,6 +267,20 @@ pub fn rules() -> Vec<Rule> {
             severity: Severity::Fail,
             precision: Precision::Medium,
             run: secret_in_config_file,
+        },
+        Rule {
+            item: "hardcoded-secret",
+            name: "credential-literal-compared",
+            severity: Severity::Fail,
+            precision: Precision::Medium,
+            run: credentials::credential_literal_compared,
+        },
+        Rule {
+            item: "hardcoded-secret",
+            name: "secret-compared-non-constant-time",
+            severity: Severity::Warn,
+            precision: Precision::Low,
+            run: credentials::secret_compared_non_constant_time,
         },
         Rule {
             item: "unvalidated-config",
@@ -453,7 +483,7 @@ pub fn rules() -> Vec<Rule> {
             name: "sql-reaches-filesystem",
             severity: Severity::Fail,
             precision: Precision::Medium,
-            run: extras::sql_reaches_filesystem,
+            run: sql::sql_reaches_filesystem,
         },
         Rule {
             item: "vague-tool-description",

@@ -261,7 +261,10 @@ fn engine_and_parser_errors_shown_to_the_client_are_disclosure() {
     let src = tool(
         r#"        let conn = rusqlite::Connection::open("a.db").map_err(|_| "x".to_string())?;
         let n: i64 = conn.query_row("SELECT count(*) FROM t", [], |r| r.get(0)).map_err(|e| e.to_string())?;
-        let v: serde_json::Value = serde_json::from_str(&args.path).map_err(|e| format!("bad json: {e}"))?;
+        let text = std::fs::read_to_string("settings.toml").map_err(|_| "x".to_string())?;
+        let v: toml::Table = toml::from_str(&text).map_err(|e| format!("bad settings: {e}"))?;
+        // serde_json names a position and at most one value of the client's own input.
+        let _: serde_json::Value = serde_json::from_str(&args.path).map_err(|e| format!("bad json: {e}"))?;
         let _ = conn.lock().map_err(|e| e.to_string());
         Ok(format!("{n} {v}"))"#,
     );

@@ -284,6 +284,9 @@ pub fn file_secrets(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
         if name == "Cargo.lock" || name.ends_with(".lock") || name == "package-lock.json" {
             continue;
         }
+        // Tests, benches and examples hold fixtures, not the configuration that ships: only a
+        // token in a real format counts there.
+        let fixture = crate::check::analysis::index::is_excluded_in(ctx, &file.path);
         let is_env = name == ".env"
             || name.starts_with(".env.")
                 && !name.ends_with(".example")
@@ -307,7 +310,9 @@ pub fn file_secrets(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
             };
             let message = if let Some(kind) = token_kind(&value) {
                 format!("`{key}` in {} holds a {kind}", file.path.display())
-            } else if is_env && !value.is_empty() && is_secret_name(&key) {
+            } else if fixture || placeholder(&value) {
+                continue;
+            } else if is_env && is_secret_name(&key) {
                 format!("committed {name} file sets `{key}` to a value",)
             } else if is_secret_name(&key) && looks_secret(&value) {
                 format!(
@@ -327,6 +332,54 @@ pub fn file_secrets(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// A value that marks where a secret goes instead of being one, by its shape: empty, `<...>`,
+/// `${...}`, runs of one character (`xxxx`, `****`), words such as `replace-with-...`,
+/// `changeme`, `your-...`, or a phrase of three or more lowercase words.
+fn placeholder(value: &str) -> bool {
+    let v = value.trim();
+    let lower = v.to_ascii_lowercase();
+    if v.is_empty()
+        || (v.starts_with('<') && v.ends_with('>'))
+        || (v.starts_with("${") && v.ends_with('}'))
+        || v.chars().all(|c| c == v.chars().next().unwrap_or(c))
+        || lower.starts_with("xxx")
+    {
+        return true;
+    }
+    let markers = [
+        "replace",
+        "changeme",
+        "change-me",
+        "change_me",
+        "your-",
+        "your_",
+        "placeholder",
+        "example",
+        "dummy",
+        "insert-",
+        "insert_",
+        "put-your",
+        "todo",
+        "redacted",
+    ];
+    if markers.iter().any(|m| lower.contains(m)) {
+        return true;
+    }
+    // `use-a-long-random-value`: generated credentials are not phrases.
+    let words: Vec<&str> = v.split(['-', '_']).collect();
+    words.len() >= 3
+        && words.iter().all(|w| {
+            !w.is_empty()
+                && (w.chars().all(|c| c.is_ascii_lowercase())
+                    || (w.len() <= 3 && w.chars().all(|c| c.is_ascii_digit())))
+        })
+        && words
+            .iter()
+            .filter(|w| w.chars().all(|c| c.is_ascii_lowercase()))
+            .count()
+            >= 3
 }
 
 /// `KEY=value`, `key = "value"`, `key: value` or `"key": "value"`, quotes removed.
@@ -368,6 +421,29 @@ mod tests {
         assert!(token_kind("task-runner-configuration").is_none());
         assert!(token_kind("xoxb-123456789012-abcdefghij").is_some());
         assert!(token_kind("API_TOKEN").is_none());
+    }
+
+    #[test]
+    fn placeholders_are_not_credentials() {
+        for v in [
+            "replace-with-openssl-rand-hex-32",
+            "changeme",
+            "<your token>",
+            "${API_TOKEN}",
+            "xxxxxxxxxxxx",
+            "your-api-key-here",
+            "",
+            "use-a-long-random-value",
+        ] {
+            assert!(placeholder(v), "{v}");
+        }
+        for v in [
+            "9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+            "sk-live-7f3a9c1e5b8d2f6a4c0e9b7d3a1f5c8e",
+            "hunter2",
+        ] {
+            assert!(!placeholder(v), "{v}");
+        }
     }
 
     #[test]
