@@ -34,6 +34,11 @@ pub struct Index<'a> {
     pub structs: Vec<StructInfo<'a>>,
     /// `impl Default for X` blocks.
     pub default_impls: Vec<(&'a syn::ItemImpl, &'a SourceFile)>,
+    /// The `use` table of each shipped file.
+    pub imports: std::collections::HashMap<&'a Path, super::imports::Imports>,
+    /// Names of crate functions that return only `&'static str` values: what they return
+    /// cannot be a model's text.
+    pub static_fns: std::sync::Arc<BTreeSet<String>>,
 }
 
 /// Code outside the shipped targets: integration tests, benches, examples, build scripts.
@@ -76,11 +81,27 @@ impl<'a> Index<'a> {
             fns: Vec::new(),
             structs: Vec::new(),
             default_impls: Vec::new(),
+            imports: std::collections::HashMap::new(),
+            static_fns: Default::default(),
         };
         for file in shipped(ctx) {
+            index
+                .imports
+                .insert(file.path.as_path(), super::imports::Imports::of(&file.ast));
             let module = module_name(&file.path);
             index.items(&file.ast.items, file, &module);
         }
+        index.static_fns = std::sync::Arc::new(
+            index
+                .fns
+                .iter()
+                .filter(|f| {
+                    let out = super::syntax::compact(&f.sig.output);
+                    out.contains("&'staticstr") && !out.contains("String")
+                })
+                .map(|f| f.name.clone())
+                .collect(),
+        );
         index
     }
 
@@ -136,6 +157,14 @@ impl<'a> Index<'a> {
                 _ => {}
             }
         }
+    }
+
+    /// `path` as written in `file`, with its first segment resolved through the file's `use`s.
+    pub fn resolve_in(&self, file: &Path, path: &str) -> String {
+        self.imports
+            .get(file)
+            .map(|i| i.resolve(path))
+            .unwrap_or_else(|| path.to_string())
     }
 
     pub fn struct_named(&self, name: &str) -> Option<&StructInfo<'a>> {

@@ -3,8 +3,11 @@
 
 pub mod effects;
 pub mod flow;
+pub mod guards;
+pub mod imports;
 pub mod index;
 pub mod modules;
 pub mod parse;
+pub mod sources;
 pub mod syntax;
 pub mod tools;

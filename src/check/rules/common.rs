@@ -16,6 +16,9 @@ pub struct Analysis<'a> {
     pub index: Index<'a>,
     pub tools: Vec<ToolInfo>,
     pub flows: Vec<Flow>,
+    /// Flows from model values that enter outside the discovered tools (a hand-written
+    /// `tools/call` dispatch, a tool trait's request struct).
+    pub model_flows: Vec<Flow>,
     /// Findings of a walk that several rules split by kind, computed once per run.
     memo: RefCell<HashMap<&'static str, Vec<Finding>>>,
 }
@@ -25,10 +28,12 @@ impl<'a> Analysis<'a> {
         let index = Index::new(ctx);
         let tools = tools(ctx);
         let flows = tool_flows(&index, &tools);
+        let model_flows = crate::check::analysis::sources::model_flows(&index, &tools);
         Analysis {
             index,
             tools,
             flows,
+            model_flows,
             memo: RefCell::default(),
         }
     }
@@ -41,6 +46,19 @@ impl<'a> Analysis<'a> {
         let found = walk();
         self.memo.borrow_mut().insert(key, found.clone());
         found
+    }
+
+    /// Every flow from a model value, grouped by where it enters: the discovered tools' first,
+    /// then the other entries.
+    pub fn flow_groups(&self) -> Vec<(&ToolInfo, Vec<&Flow>)> {
+        let mut out: Vec<(&ToolInfo, Vec<&Flow>)> = Vec::new();
+        for f in self.flows.iter().chain(&self.model_flows) {
+            match out.iter_mut().find(|(t, _)| t.location == f.tool.location) {
+                Some((_, group)) => group.push(f),
+                None => out.push((&f.tool, vec![f])),
+            }
+        }
+        out
     }
 
     /// The taint flows that start at `tool`.

@@ -155,14 +155,14 @@ pub fn rules() -> Vec<Rule> {
             name: "user-controlled-program",
             severity: Severity::Fail,
             precision: Precision::Medium,
-            run: user_controlled_program,
+            run: command::user_controlled_program,
         },
         Rule {
             item: "command-injection",
             name: "argv-option-injection",
             severity: Severity::Fail,
             precision: Precision::Low,
-            run: argv_option_injection,
+            run: command::argv_option_injection,
         },
         Rule {
             item: "sql-injection",
