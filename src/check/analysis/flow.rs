@@ -335,7 +335,7 @@ struct Propagate<'t> {
 
 /// The key a model value is read under, `command` in `args.get("command")`, `args["command"]`
 /// or `arguments.and_then(|a| a.get("command"))`: the value is that argument of the tool.
-fn json_key(e: &syn::Expr) -> Option<String> {
+pub(super) fn json_key(e: &syn::Expr) -> Option<String> {
     let key = |k: &syn::Expr| super::syntax::str_lit(k).map(|(s, _)| s);
     match e {
         syn::Expr::Reference(r) => json_key(&r.expr),

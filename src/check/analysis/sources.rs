@@ -123,8 +123,9 @@ impl<'ast> Visit<'ast> for Reads {
         if let Some(init) = &l.init
             && reads_arguments(&init.expr)
         {
+            let label = super::flow::json_key(&init.expr).unwrap_or_else(|| ARGUMENTS.to_string());
             for name in pat_idents(&l.pat) {
-                self.taint.vars.insert(name, ARGUMENTS.to_string());
+                self.taint.vars.insert(name, label.clone());
             }
         }
         syn::visit::visit_local(self, l);

@@ -138,6 +138,13 @@ pub fn rules() -> Vec<Rule> {
         },
         Rule {
             item: "path-traversal",
+            name: "child-path-unconfined",
+            severity: Severity::Fail,
+            precision: Precision::Medium,
+            run: paths::child_path_unconfined,
+        },
+        Rule {
+            item: "path-traversal",
             name: "canonicalize-fallback",
             severity: Severity::Fail,
             precision: Precision::High,
