@@ -109,7 +109,41 @@ fn controls(a: &Analysis<'_>, funcs: &std::collections::BTreeSet<usize>) -> Cont
         c.timeout |= v.timeout;
         c.audit |= v.log;
     }
+    if !c.timeout {
+        let owners = deadline_owners(a);
+        c.timeout = funcs.iter().any(|&i| {
+            let f = &a.index.fns[i];
+            owners
+                .iter()
+                .any(|(file, ty)| f.file.path == *file && (ty.is_none() || *ty == f.self_ty))
+        });
+    }
     c
+}
+
+/// Where the crate bounds a resource once for every use: a SQLite progress handler that
+/// interrupts statements at a deadline, a Postgres `statement_timeout`, an HTTP client built
+/// with `.timeout(..)`. A path that reaches code of the same type (or, for free functions,
+/// the same file) runs under that deadline. Returned as (file, impl type).
+fn deadline_owners(a: &Analysis<'_>) -> Vec<(std::path::PathBuf, Option<String>)> {
+    let mut out = Vec::new();
+    for f in &a.index.fns {
+        let file_text = &f.file.text;
+        if !file_text.contains("progress_handler")
+            && !file_text.contains("statement_timeout")
+            && !file_text.contains(".timeout(")
+        {
+            continue;
+        }
+        let text = compact(f.block);
+        let sqlite = text.contains(".progress_handler(") && text.contains("Some(");
+        let postgres = text.contains("statement_timeout");
+        let http = text.contains("builder()") && text.contains(".timeout(");
+        if sqlite || postgres || http {
+            out.push((f.file.path.clone(), f.self_ty.clone()));
+        }
+    }
+    out
 }
 
 #[derive(Default)]

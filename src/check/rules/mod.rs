@@ -23,6 +23,8 @@ mod tools_meta;
 mod validation;
 
 #[cfg(test)]
+mod deadline_tests;
+#[cfg(test)]
 mod fixtures;
 #[cfg(test)]
 mod rule_tests;
@@ -373,6 +375,13 @@ pub fn rules() -> Vec<Rule> {
             severity: Severity::Warn,
             precision: Precision::Low,
             run: choke_point::timeout,
+        },
+        Rule {
+            item: "missing-timeout",
+            name: "reply-wait-unbounded",
+            severity: Severity::Fail,
+            precision: Precision::Medium,
+            run: process::reply_wait_unbounded,
         },
         Rule {
             item: "missing-timeout",

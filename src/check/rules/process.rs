@@ -182,3 +182,128 @@ pub fn open_world_hint_wrong(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     }
     out
 }
+
+/// A function that files the sender of a fresh channel in a table (`pending.insert(id, tx)`)
+/// for another party to answer, then awaits the receiver with no deadline: if the answer never
+/// comes (the party is gone, the id is lost), the call hangs forever.
+pub fn reply_wait_unbounded(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (i, f) in a.index.fns.iter().enumerate() {
+        if !f.file.text.contains("channel") {
+            continue;
+        }
+        let mut v = ReplyWait::default();
+        v.visit_block(f.block);
+        for (rx, span) in std::mem::take(&mut v.waits) {
+            if !v.filed.contains(&v.pair_of(&rx)) {
+                continue;
+            }
+            let mut fd = finding(
+                "missing-timeout",
+                Severity::Fail,
+                format!(
+                    "`{}` waits for a reply on `{rx}` with no deadline, after filing its sender for another party to answer: a reply that never comes hangs the call forever",
+                    f.name
+                ),
+                at(&f.file.path, f.sig.ident.span()),
+                "wrap the wait in `tokio::time::timeout(..)`, and remove the pending entry when it expires",
+            );
+            fd.labels = vec![super::common::label(
+                &f.file.path,
+                span,
+                "waits here with no deadline",
+            )];
+            fd.tool = a.tool_of(i);
+            out.push(fd);
+        }
+    }
+    out
+}
+
+#[derive(Default)]
+struct ReplyWait {
+    /// `(sender, receiver)` names bound from `channel()` calls.
+    pairs: Vec<(String, String)>,
+    /// Senders stored into a collection.
+    filed: Vec<String>,
+    /// Receivers awaited outside any deadline, with where.
+    waits: Vec<(String, proc_macro2::Span)>,
+    /// Depth of enclosing deadline calls (`timeout(..)`, `select!`).
+    bounded: usize,
+}
+
+impl ReplyWait {
+    fn pair_of(&self, rx: &str) -> String {
+        self.pairs
+            .iter()
+            .find(|(_, r)| r == rx)
+            .map(|(t, _)| t.clone())
+            .unwrap_or_default()
+    }
+
+    fn receiver(&self, e: &syn::Expr) -> Option<String> {
+        let syn::Expr::Path(p) = e else { return None };
+        let id = p.path.get_ident()?.to_string();
+        self.pairs.iter().any(|(_, r)| *r == id).then_some(id)
+    }
+}
+
+impl<'ast> Visit<'ast> for ReplyWait {
+    fn visit_local(&mut self, l: &'ast syn::Local) {
+        if let (syn::Pat::Tuple(t), Some(init)) = (&l.pat, &l.init)
+            && t.elems.len() == 2
+            && let syn::Expr::Call(c) = &*init.expr
+            && call_path(c).is_some_and(|p| p.ends_with("channel"))
+        {
+            let names: Vec<String> = t
+                .elems
+                .iter()
+                .flat_map(crate::check::analysis::syntax::pat_idents)
+                .collect();
+            if let [tx, rx] = names.as_slice() {
+                self.pairs.push((tx.clone(), rx.clone()));
+            }
+        }
+        syn::visit::visit_local(self, l);
+    }
+
+    fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        let deadline =
+            call_path(c).is_some_and(|p| p.ends_with("timeout") || p.ends_with("timeout_at"));
+        self.bounded += usize::from(deadline);
+        syn::visit::visit_expr_call(self, c);
+        self.bounded -= usize::from(deadline);
+    }
+
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        // A `select!` may race the wait against a timer: not judged.
+        if crate::check::analysis::syntax::macro_name(mac) == "select" {
+            self.bounded += 1;
+        }
+    }
+
+    fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        if matches!(
+            m.method.to_string().as_str(),
+            "insert" | "push_back" | "push"
+        ) && let Some(syn::Expr::Path(p)) = m.args.last()
+            && let Some(id) = p.path.get_ident()
+        {
+            self.filed.push(id.to_string());
+        }
+        syn::visit::visit_expr_method_call(self, m);
+    }
+
+    fn visit_expr_await(&mut self, aw: &'ast syn::ExprAwait) {
+        if self.bounded == 0 {
+            let rx = match &*aw.base {
+                syn::Expr::MethodCall(m) if m.method == "recv" => self.receiver(&m.receiver),
+                other => self.receiver(other),
+            };
+            if let Some(rx) = rx {
+                self.waits.push((rx, aw.await_token.span()));
+            }
+        }
+        syn::visit::visit_expr_await(self, aw);
+    }
+}
