@@ -6,6 +6,7 @@ mod choke_point;
 mod command;
 mod common;
 mod config;
+mod config_defaults;
 mod config_keys;
 mod disclosure;
 mod extras;
@@ -263,6 +264,13 @@ pub fn rules() -> Vec<Rule> {
             severity: Severity::Warn,
             precision: Precision::Medium,
             run: config::dangerous_defaults,
+        },
+        Rule {
+            item: "unvalidated-config",
+            name: "permissive-mode-default",
+            severity: Severity::Warn,
+            precision: Precision::Medium,
+            run: config_defaults::permissive_mode_default,
         },
         Rule {
             item: "unvalidated-config",
