@@ -6,7 +6,6 @@ use std::path::Path;
 
 use crate::check::analysis::flow::{Flow, tool_flows};
 use crate::check::analysis::index::Index;
-use crate::check::analysis::syntax::compact;
 use crate::check::analysis::tools::{ToolInfo, tools};
 use crate::check::model::{Context, location};
 use crate::finding::{Finding, Label, Location, Severity};
@@ -69,15 +68,6 @@ impl<'a> Analysis<'a> {
             .collect()
     }
 
-    /// True when the body of a function on one of `flows` mentions one of `markers`
-    /// (token text without spaces, as [`compact`] renders it).
-    pub fn flows_mention(&self, flows: &[&Flow], markers: &[&str]) -> bool {
-        flows.iter().any(|f| {
-            let text = compact(self.index.fns[f.func].block);
-            markers.iter().any(|m| text.contains(m))
-        })
-    }
-
     /// Indices of functions reachable from any tool (the tools included).
     pub fn client_facing(&self) -> std::collections::BTreeSet<usize> {
         let starts: Vec<usize> = self
@@ -100,9 +90,6 @@ impl<'a> Analysis<'a> {
         names.all(|n| n == first).then(|| first.clone())
     }
 }
-
-/// Token text that shows a program allow-list on a tool's way (`allowed.contains(&p)`, a `match`).
-pub const ALLOW_LIST_MARKERS: &[&str] = &[".contains(", "allowed", "allow_list", "match"];
 
 /// Labels that retrace a flow: the tool taking the parameter, then each call on the way.
 pub fn flow_labels(flow: &Flow, param: &str) -> Vec<Label> {

@@ -28,6 +28,8 @@ mod deadline_tests;
 #[cfg(test)]
 mod fixtures;
 #[cfg(test)]
+mod guard_tests;
+#[cfg(test)]
 mod rule_tests;
 
 use crate::check::model::Context;

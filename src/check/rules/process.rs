@@ -10,26 +10,60 @@ use crate::check::analysis::syntax::{call_path, compact};
 use crate::check::model::Context;
 use crate::finding::{Finding, Severity};
 
-/// The method chains that build and start a process in shipped functions: `(span, chain)`.
-fn spawns(ctx: &Context) -> Vec<(std::path::PathBuf, proc_macro2::Span, String, &'static str)> {
+/// One process started in shipped code: where, the builder chain as text, the starting method,
+/// and the resolved path of the `Command` type (`tokio::process::Command`).
+struct Spawn {
+    file: std::path::PathBuf,
+    span: proc_macro2::Span,
+    chain: String,
+    method: &'static str,
+    command: String,
+}
+
+/// The method chains that build and start a process in shipped functions, matched by the
+/// path their constructor resolves to (`use tokio::process::Command as Cmd` included).
+fn spawns(ctx: &Context, a: &Analysis<'_>) -> Vec<Spawn> {
     let mut out = Vec::new();
     for file in shipped(ctx)
         .into_iter()
-        .filter(|f| f.text.contains("Command::new"))
+        .filter(|f| f.text.contains("Command"))
     {
-        let mut v = Spawns(Vec::new());
+        let mut v = Spawns {
+            index: &a.index,
+            file: &file.path,
+            found: Vec::new(),
+        };
         v.visit_file(&file.ast);
-        out.extend(
-            v.0.into_iter()
-                .map(|(s, c, m)| (file.path.clone(), s, c, m)),
-        );
+        out.extend(v.found);
     }
     out
 }
 
-struct Spawns(Vec<(proc_macro2::Span, String, &'static str)>);
+struct Spawns<'i, 'a> {
+    index: &'i crate::check::analysis::index::Index<'a>,
+    file: &'i std::path::Path,
+    found: Vec<Spawn>,
+}
 
-impl<'ast> Visit<'ast> for Spawns {
+impl Spawns<'_, '_> {
+    /// The resolved constructor path at the root of a builder chain, when it is a process.
+    fn command_root(&self, mut e: &syn::Expr) -> Option<String> {
+        loop {
+            match e {
+                syn::Expr::MethodCall(m) => e = &m.receiver,
+                syn::Expr::Paren(p) => e = &p.expr,
+                syn::Expr::Reference(r) => e = &r.expr,
+                syn::Expr::Call(c) => {
+                    let p = self.index.resolve_in(self.file, &call_path(c)?);
+                    return crate::check::analysis::imports::is_process_new(&p).then_some(p);
+                }
+                _ => return None,
+            }
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for Spawns<'_, '_> {
     fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
         if !crate::check::analysis::syntax::is_test_item(&m.attrs) {
             syn::visit::visit_item_mod(self, m);
@@ -43,9 +77,16 @@ impl<'ast> Visit<'ast> for Spawns {
             "output" => "output",
             _ => "",
         };
-        let chain = compact(&m.receiver);
-        if !method.is_empty() && chain.contains("Command::new") {
-            self.0.push((m.method.span(), chain, method));
+        if !method.is_empty()
+            && let Some(command) = self.command_root(&m.receiver)
+        {
+            self.found.push(Spawn {
+                file: self.file.to_path_buf(),
+                span: m.method.span(),
+                chain: compact(&m.receiver),
+                method,
+                command,
+            });
         }
         syn::visit::visit_expr_method_call(self, m);
     }
@@ -53,19 +94,23 @@ impl<'ast> Visit<'ast> for Spawns {
 
 /// A tokio child started without `kill_on_drop(true)`: the timeout drops the future and the
 /// process runs on.
-pub fn child_survives_timeout(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
-    spawns(ctx)
+pub fn child_survives_timeout(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
+    spawns(ctx, a)
         .into_iter()
-        .filter(|(_, _, chain, _)| chain.contains("tokio::process::Command") || !chain.contains("std::process"))
-        .filter(|(_, _, chain, _)| !chain.contains(".kill_on_drop(true)"))
-        .filter(|(file, _, _, _)| ctx.sources.iter().any(|s| &s.path == file && s.text.contains("tokio")))
-        .map(|(file, span, _, _)| {
+        .filter(|s| !s.command.starts_with("std::process"))
+        .filter(|s| !s.chain.contains(".kill_on_drop(true)"))
+        .filter(|s| {
+            ctx.sources
+                .iter()
+                .any(|src| src.path == s.file && src.text.contains("tokio"))
+        })
+        .map(|s| {
             finding(
                 "missing-timeout",
                 Severity::Warn,
                 "a child process is started without `kill_on_drop(true)`: when the call times out, it keeps running"
                     .into(),
-                at(&file, span),
+                at(&s.file, s.span),
                 "build it with `tokio::process::Command` and `.kill_on_drop(true)` so a timeout kills it",
             )
         })
@@ -74,19 +119,19 @@ pub fn child_survives_timeout(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> 
 
 /// In a stdio server, a child started with `spawn()`/`status()` inherits stdout unless told
 /// otherwise, and its output corrupts JSON-RPC.
-pub fn child_inherits_stdout(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
+pub fn child_inherits_stdout(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     if !super::stdout::is_stdio_server(ctx) {
         return Vec::new();
     }
-    spawns(ctx)
+    spawns(ctx, a)
         .into_iter()
-        .filter(|(_, _, chain, method)| *method != "output" && !chain.contains(".stdout("))
-        .map(|(file, span, _, _)| {
+        .filter(|s| s.method != "output" && !s.chain.contains(".stdout("))
+        .map(|s| {
             finding(
                 "stdout-pollution",
                 Severity::Fail,
                 "a child process inherits the server's stdout, which carries JSON-RPC".into(),
-                at(&file, span),
+                at(&s.file, s.span),
                 "set `.stdout(Stdio::piped())` or `.stdout(Stdio::null())` before starting it",
             )
         })

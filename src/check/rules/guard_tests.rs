@@ -1,0 +1,63 @@
+//! Guards are facts, not words: an unrelated `match` or a variable named `allowed` near a sink
+//! silences nothing, and an import alias does not hide a process.
+
+use super::rule_tests::{ids, tool};
+
+#[test]
+fn an_unrelated_match_near_a_sink_silences_nothing() {
+    let body = r#"
+        let allowed = match args.path.len() { 0 => "none", _ => "some" };
+        let _ = allowed;
+        let out = tokio::process::Command::new(&args.program).kill_on_drop(true).output().await.map_err(|_| "x".to_string())?;
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+"#;
+    let src = tool(body);
+    let command = ids(&[("src/main.rs", &src)], "command-injection");
+    assert!(
+        command.iter().any(|m| m.contains("chooses the program")),
+        "{command:?}"
+    );
+    let privilege = ids(&[("src/main.rs", &src)], "excessive-privilege");
+    assert!(
+        privilege
+            .iter()
+            .any(|m| m.contains("not fixed in the code")),
+        "{privilege:?}"
+    );
+    // Membership in a constant set is the guard.
+    let guarded = body.replace(
+        "let _ = allowed;",
+        "let _ = allowed; if ![\"date\", \"uname\"].contains(&args.program.as_str()) { return Err(\"no\".into()); }",
+    );
+    let src = tool(&guarded);
+    assert!(
+        ids(&[("src/main.rs", &src)], "command-injection")
+            .iter()
+            .all(|m| !m.contains("chooses the program"))
+    );
+    assert!(
+        ids(&[("src/main.rs", &src)], "excessive-privilege")
+            .iter()
+            .all(|m| !m.contains("not fixed in the code"))
+    );
+}
+
+#[test]
+fn an_import_alias_does_not_hide_a_shell() {
+    let src = tool(
+            r#"
+        let out = Cmd::new("sh").arg("-c").arg(&args.path).kill_on_drop(true).output().await.map_err(|_| "x".to_string())?;
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+"#,
+    )
+    .replacen("\n", "\nuse tokio::process::Command as Cmd;\n", 1);
+    let found = ids(&[("src/main.rs", &src)], "command-injection");
+    assert!(found.iter().any(|m| m.contains("`sh -c`")), "{found:?}");
+    // `clap::Command` is a parser, not a process.
+    let clap = src.replace(
+        "use tokio::process::Command as Cmd;",
+        "use clap::Command as Cmd;",
+    );
+    let found = ids(&[("src/main.rs", &clap)], "command-injection");
+    assert!(found.is_empty(), "{found:?}");
+}
