@@ -33,6 +33,10 @@ pub struct Taint {
     pub fields: BTreeMap<(String, String), String>,
     /// The struct type of a binding, when known: a method called on it is that type's.
     pub types: BTreeMap<String, String>,
+    /// Binding sites of local names by (name, position), with the label each binds (`None`: a
+    /// value that is not the model's). A use is judged by the nearest site before it, so a name
+    /// reused for a constant (`for flag in fixed_flags`) does not inherit another site's taint.
+    pub sites: BTreeMap<(String, (usize, usize)), Option<String>>,
     /// Crate functions whose result cannot carry a model value ([`Index::static_fns`]).
     pub opaque: std::sync::Arc<std::collections::BTreeSet<String>>,
 }
@@ -64,6 +68,16 @@ impl Taint {
             }
             _ => self.of(expr),
         }
+    }
+
+    /// The label of the nearest binding site of `name` before `use_at`, when one exists.
+    fn site_before(&self, name: &str, use_at: proc_macro2::Span) -> Option<Option<String>> {
+        let at = use_at.start();
+        let key = (at.line, at.column);
+        self.sites
+            .range((name.to_string(), (0, 0))..(name.to_string(), key))
+            .next_back()
+            .map(|(_, l)| l.clone())
     }
 
     fn label(&self, name: &str, field: Option<&str>) -> Option<String> {
@@ -117,7 +131,14 @@ impl<'ast> Visit<'ast> for Carrier<'_> {
             syn::Expr::Closure(_) => {}
             syn::Expr::Field(f) if !simple_base(&f.base) => self.visit_expr(&f.base),
             syn::Expr::Path(_) | syn::Expr::Field(_) | syn::Expr::Macro(_) => {
-                for (name, field, _) in idents_in(e) {
+                for (name, field, span) in idents_in(e) {
+                    if let Some(site) = self.taint.site_before(&name, span) {
+                        if let Some(l) = site {
+                            self.found = Some(if l == WHOLE { field.unwrap_or(name) } else { l });
+                            return;
+                        }
+                        continue;
+                    }
                     if let Some(l) = self.taint.label(&name, field.as_deref()) {
                         self.found = Some(l);
                         return;
@@ -359,9 +380,19 @@ pub(super) fn json_key(e: &syn::Expr) -> Option<String> {
 
 impl Propagate<'_> {
     fn bind(&mut self, pat: &syn::Pat, from: &syn::Expr) {
-        if let Some(label) = self.taint.of(from) {
-            let label = json_key(from).unwrap_or(label);
-            for name in pat_idents(pat) {
+        let label = self.taint.of(from).map(|l| json_key(from).unwrap_or(l));
+        let at = pat.span().start();
+        for name in pat_idents(pat) {
+            // Every binding site, tainted or not: a later use sees the nearest one before it.
+            let site = self
+                .taint
+                .sites
+                .entry((name.clone(), (at.line, at.column)))
+                .or_default();
+            if site.is_none() {
+                *site = label.clone();
+            }
+            if let Some(label) = &label {
                 self.taint.vars.entry(name).or_insert_with(|| label.clone());
             }
         }

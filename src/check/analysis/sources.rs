@@ -124,7 +124,11 @@ impl<'ast> Visit<'ast> for Reads {
             && reads_arguments(&init.expr)
         {
             let label = super::flow::json_key(&init.expr).unwrap_or_else(|| ARGUMENTS.to_string());
+            let at = syn::spanned::Spanned::span(&l.pat).start();
             for name in pat_idents(&l.pat) {
+                self.taint
+                    .sites
+                    .insert((name.clone(), (at.line, at.column)), Some(label.clone()));
                 self.taint.vars.insert(name, label.clone());
             }
         }

@@ -61,3 +61,25 @@ fn an_import_alias_does_not_hide_a_shell() {
     let found = ids(&[("src/main.rs", &clap)], "command-injection");
     assert!(found.is_empty(), "{found:?}");
 }
+
+#[test]
+fn a_name_reused_for_constant_flags_does_not_inherit_taint() {
+    let body = r#"
+        let mut cmd = std::process::Command::new("cargo");
+        for flag in args.path.split(',') {
+            cmd.arg("--package").arg(flag);
+        }
+        let mut other = std::process::Command::new("cargo");
+        for flag in ["--locked", "--offline"] {
+            other.arg(flag);
+        }
+        Ok(String::new())
+"#;
+    let src = tool(body);
+    let found = ids(&[("src/main.rs", &src)], "command-injection");
+    assert!(found.is_empty(), "{found:?}");
+    // The same code with the model's value in the second loop is reported.
+    let src = tool(&body.replace("[\"--locked\", \"--offline\"]", "args.program.split(',')"));
+    let found = ids(&[("src/main.rs", &src)], "command-injection");
+    assert_eq!(found.len(), 1, "{found:?}");
+}
