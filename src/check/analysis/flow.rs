@@ -378,9 +378,36 @@ pub(super) fn json_key(e: &syn::Expr) -> Option<String> {
     }
 }
 
+/// `serde_json::from_value(arguments)`, `from_str`, `from_slice`, `T::deserialize(..)`, through
+/// `?`, `.map_err(..)` and the like.
+fn deserialises(e: &syn::Expr) -> bool {
+    match e {
+        syn::Expr::Try(t) => deserialises(&t.expr),
+        syn::Expr::Paren(p) => deserialises(&p.expr),
+        syn::Expr::MethodCall(m) => {
+            m.method == "deserialize" || (m.method != "get" && deserialises(&m.receiver))
+        }
+        syn::Expr::Call(c) => super::syntax::call_path(c).is_some_and(|p| {
+            let last = p.rsplit("::").next().unwrap_or_default();
+            matches!(
+                last,
+                "from_value" | "from_str" | "from_slice" | "deserialize"
+            )
+        }),
+        _ => false,
+    }
+}
+
 impl Propagate<'_> {
     fn bind(&mut self, pat: &syn::Pat, from: &syn::Expr) {
-        let label = self.taint.of(from).map(|l| json_key(from).unwrap_or(l));
+        let label = self.taint.of(from).map(|l| {
+            if deserialises(from) {
+                // A request struct read from the arguments: its fields are the parameters.
+                WHOLE.to_string()
+            } else {
+                json_key(from).unwrap_or(l)
+            }
+        });
         let at = pat.span().start();
         for name in pat_idents(pat) {
             // Every binding site, tainted or not: a later use sees the nearest one before it.

@@ -83,3 +83,24 @@ fn a_name_reused_for_constant_flags_does_not_inherit_taint() {
     let found = ids(&[("src/main.rs", &src)], "command-injection");
     assert_eq!(found.len(), 1, "{found:?}");
 }
+
+#[test]
+fn a_request_struct_deserialised_from_the_arguments_names_its_fields() {
+    let src = r#"
+#[derive(serde::Deserialize)]
+pub struct RunArgs { pub program: String, pub target: String }
+pub fn handle(request: &serde_json::Value) -> Result<(), String> {
+    let arguments = request["params"].get("arguments").cloned().unwrap_or_default();
+    let args: RunArgs = serde_json::from_value(arguments).map_err(|_| "bad".to_string())?;
+    if !["date", "uname"].contains(&args.program.as_str()) {
+        return Err("no".into());
+    }
+    std::process::Command::new(&args.program).arg(&args.target).output().map_err(|_| "x".to_string())?;
+    Ok(())
+}
+"#;
+    let found = ids(&[("src/main.rs", src)], "command-injection");
+    // The program is checked; the target is not, and is named as such.
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("parameter `target`"), "{found:?}");
+}
