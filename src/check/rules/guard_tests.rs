@@ -104,3 +104,27 @@ pub fn handle(request: &serde_json::Value) -> Result<(), String> {
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].contains("parameter `target`"), "{found:?}");
 }
+
+#[test]
+fn an_imported_fs_function_and_a_copy_destination_are_file_system_sinks() {
+    let src = tool(
+        r#"
+        std::fs::copy("/srv/template.txt", &args.path).map_err(|_| "x".to_string())?;
+        read_to_string(&args.program).map_err(|_| "x".to_string())
+"#,
+    )
+    .replacen("\n", "\nuse std::fs::read_to_string;\n", 1);
+    let found = ids(&[("src/main.rs", &src)], "path-traversal");
+    assert!(
+        found
+            .iter()
+            .any(|m| m.contains("`path`") && m.contains("copy")),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|m| m.contains("`program`") && m.contains("read_to_string")),
+        "{found:?}"
+    );
+}

@@ -264,6 +264,8 @@ pub fn unconfined_fs(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
             let func = &a.index.fns[flow.func];
             let mut v = Sinks {
                 taint: &flow.taint,
+                index: &a.index,
+                file: &func.file.path,
                 found: Vec::new(),
             };
             v.visit_block(func.block);
@@ -430,17 +432,28 @@ impl<'ast> Visit<'ast> for Confines<'_, '_> {
     }
 }
 
-struct Sinks<'t> {
+struct Sinks<'t, 'i, 'a> {
     taint: &'t Taint,
+    index: &'i crate::check::analysis::index::Index<'a>,
+    file: &'i std::path::Path,
     found: Vec<(proc_macro2::Span, String, String)>,
 }
 
-impl<'ast> Visit<'ast> for Sinks<'_> {
+impl<'ast> Visit<'ast> for Sinks<'_, '_, '_> {
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
-        if let Some(p) = call_path(c).filter(|p| fs_call(p))
-            && let Some(param) = c.args.first().and_then(|a| self.taint.of(a))
+        // By the path the call resolves to: `use std::fs::read_to_string;` then a bare call.
+        if let Some(p) = call_path(c)
+            .map(|p| self.index.resolve_in(self.file, &p))
+            .filter(|p| fs_call(p))
         {
-            self.found.push((c.func.span(), p, param));
+            // Both ends of a copy, rename or link are paths; elsewhere the first argument.
+            let two_paths = ["copy", "rename", "hard_link"]
+                .iter()
+                .any(|n| p.ends_with(&format!("::{n}")));
+            let args = if two_paths { c.args.len() } else { 1 };
+            if let Some(param) = c.args.iter().take(args).find_map(|a| self.taint.of(a)) {
+                self.found.push((c.func.span(), p, param));
+            }
         }
         syn::visit::visit_expr_call(self, c);
     }
