@@ -85,7 +85,13 @@ struct Controls {
     redaction: bool,
 }
 
-fn controls(a: &Analysis<'_>, funcs: &std::collections::BTreeSet<usize>) -> Controls {
+type Owners = Vec<(std::path::PathBuf, Option<String>)>;
+
+fn controls(
+    a: &Analysis<'_>,
+    funcs: &std::collections::BTreeSet<usize>,
+    owners: &Owners,
+) -> Controls {
     let mut c = Controls::default();
     for &i in funcs {
         let f = &a.index.fns[i];
@@ -110,7 +116,6 @@ fn controls(a: &Analysis<'_>, funcs: &std::collections::BTreeSet<usize>) -> Cont
         c.audit |= v.log;
     }
     if !c.timeout {
-        let owners = deadline_owners(a);
         c.timeout = funcs.iter().any(|&i| {
             let f = &a.index.fns[i];
             owners
@@ -125,7 +130,7 @@ fn controls(a: &Analysis<'_>, funcs: &std::collections::BTreeSet<usize>) -> Cont
 /// interrupts statements at a deadline, a Postgres `statement_timeout`, an HTTP client built
 /// with `.timeout(..)`. A path that reaches code of the same type (or, for free functions,
 /// the same file) runs under that deadline. Returned as (file, impl type).
-fn deadline_owners(a: &Analysis<'_>) -> Vec<(std::path::PathBuf, Option<String>)> {
+fn deadline_owners(a: &Analysis<'_>) -> Owners {
     let mut out = Vec::new();
     for f in &a.index.fns {
         let file_text = &f.file.text;
@@ -135,10 +140,13 @@ fn deadline_owners(a: &Analysis<'_>) -> Vec<(std::path::PathBuf, Option<String>)
         {
             continue;
         }
-        let text = compact(f.block);
-        let sqlite = text.contains(".progress_handler(") && text.contains("Some(");
-        let postgres = text.contains("statement_timeout");
-        let http = text.contains("builder()") && text.contains(".timeout(");
+        use crate::check::analysis::syntax::calls_any;
+        let sqlite = file_text.contains("progress_handler")
+            && calls_any(f.block, &["progress_handler"])
+            && calls_any(f.block, &["Some"]);
+        let postgres = file_text.contains("statement_timeout")
+            && compact(f.block).contains("statement_timeout");
+        let http = calls_any(f.block, &["timeout"]) && calls_any(f.block, &["builder"]);
         if sqlite || postgres || http {
             out.push((f.file.path.clone(), f.self_ty.clone()));
         }
@@ -176,17 +184,21 @@ impl<'ast> Visit<'ast> for Calls {
 }
 
 fn check(
-    ctx: &Context,
+    a: &Analysis<'_>,
     id: &str,
     has: fn(&Controls) -> bool,
     what: &str,
     help: &str,
 ) -> Vec<Finding> {
-    let a = Analysis::new(ctx);
     // `dispatch_paths` is empty for a crate with neither tools nor a `call_tool`.
+    let owners = if id == "missing-timeout" {
+        deadline_owners(a)
+    } else {
+        Vec::new()
+    };
     let mut out = Vec::new();
-    for path in dispatch_paths(&a) {
-        if has(&controls(&a, &path.funcs)) {
+    for path in dispatch_paths(a) {
+        if has(&controls(a, &path.funcs, &owners)) {
             continue;
         }
         let message = match &path.tool {
@@ -200,9 +212,9 @@ fn check(
     out
 }
 
-pub fn rate_limit(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
+pub fn rate_limit(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     check(
-        ctx,
+        a,
         "missing-rate-limit",
         |c| c.rate_limit,
         "rate limiter",
@@ -210,9 +222,9 @@ pub fn rate_limit(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
     )
 }
 
-pub fn timeout(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
+pub fn timeout(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     check(
-        ctx,
+        a,
         "missing-timeout",
         |c| c.timeout,
         "timeout",
@@ -220,9 +232,9 @@ pub fn timeout(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
     )
 }
 
-pub fn audit_log(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
+pub fn audit_log(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     check(
-        ctx,
+        a,
         "missing-audit-log",
         |c| c.audit,
         "audit record",
@@ -230,9 +242,9 @@ pub fn audit_log(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
     )
 }
 
-pub fn redaction(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
+pub fn redaction(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     check(
-        ctx,
+        a,
         "unsanitised-output",
         |c| c.redaction,
         "redaction of results",
