@@ -37,8 +37,9 @@ pub struct Taint {
     /// value that is not the model's). A use is judged by the nearest site before it, so a name
     /// reused for a constant (`for flag in fixed_flags`) does not inherit another site's taint.
     pub sites: BTreeMap<(String, (usize, usize)), Option<String>>,
-    /// Crate functions whose result cannot carry a model value ([`Index::static_fns`]).
-    pub opaque: std::sync::Arc<std::collections::BTreeSet<String>>,
+    /// For a crate function name, the argument positions its result can carry; a name not
+    /// listed carries every argument ([`Index::carriers`]).
+    pub opaque: std::sync::Arc<BTreeMap<String, Vec<usize>>>,
 }
 
 impl Taint {
@@ -68,6 +69,17 @@ impl Taint {
             }
             _ => self.of(expr),
         }
+    }
+
+    /// Does `expr` name a model value anywhere, even where the value does not flow out (the
+    /// key of a lookup, an `if` condition)?
+    pub fn mentions(&self, expr: &syn::Expr) -> bool {
+        idents_in(expr).iter().any(|(name, field, _)| {
+            self.vars.contains_key(name)
+                || field
+                    .as_ref()
+                    .is_some_and(|f| self.fields.contains_key(&(name.clone(), f.clone())))
+        })
     }
 
     /// The label of the nearest binding site of `name` before `use_at`, when one exists.
@@ -125,9 +137,16 @@ impl<'ast> Visit<'ast> for Carrier<'_> {
             }
             syn::Expr::Index(i) if self.taint.of(&i.expr).is_none() => {}
             syn::Expr::Call(c)
-                if super::syntax::call_path(c)
+                if let Some(carried) = super::syntax::call_path(c)
                     .and_then(|p| p.rsplit("::").next().map(str::to_string))
-                    .is_some_and(|n| self.taint.opaque.contains(&n)) => {}
+                    .and_then(|n| self.taint.opaque.get(&n)) =>
+            {
+                for (i, a) in c.args.iter().enumerate() {
+                    if carried.contains(&i) {
+                        self.visit_expr(a);
+                    }
+                }
+            }
             syn::Expr::Closure(_) => {}
             syn::Expr::Field(f) if !simple_base(&f.base) => self.visit_expr(&f.base),
             syn::Expr::Path(_) | syn::Expr::Field(_) | syn::Expr::Macro(_) => {
@@ -237,7 +256,7 @@ fn follow(
     }
     let f = &index.fns[func];
     let mut initial = initial;
-    initial.opaque = index.static_fns.clone();
+    initial.opaque = index.carriers.clone();
     let taint = propagate(f, initial);
     out.push(Flow {
         tool: tool.clone(),
@@ -472,4 +491,75 @@ impl<'ast> Visit<'ast> for Propagate<'_> {
         }
         syn::visit::visit_expr(self, e);
     }
+}
+
+/// For each crate function name, the argument positions whose values its result can carry.
+/// A lookup such as `fn find<'a>(allowed: &'a [Program], name: &str) -> Option<&'a Program>`
+/// returns an element of `allowed`, never `name`; a function returning only `&'static str`
+/// carries none. Positions of functions sharing a name are merged.
+pub fn carriers(index: &Index<'_>) -> BTreeMap<String, Vec<usize>> {
+    let mut out: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for f in &index.fns {
+        let params: Vec<&syn::PatType> = f
+            .sig
+            .inputs
+            .iter()
+            .filter_map(|a| match a {
+                syn::FnArg::Typed(t) => Some(t),
+                syn::FnArg::Receiver(_) => None,
+            })
+            .collect();
+        let output = super::syntax::compact(&f.sig.output);
+        let carried: Vec<usize> = if output.contains("&'staticstr") && !output.contains("String") {
+            Vec::new()
+        } else if matches!(f.sig.output, syn::ReturnType::Default) {
+            (0..params.len()).collect()
+        } else {
+            carried_positions(f, &params)
+        };
+        let entry = out.entry(f.name.clone()).or_default();
+        for p in carried {
+            if !entry.contains(&p) {
+                entry.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// The positions of `params` that reach a `return` or the tail expression of `f`, each
+/// judged on its own (a binding holds one label, so two sources cannot share one run).
+fn carried_positions(f: &FnInfo<'_>, params: &[&syn::PatType]) -> Vec<usize> {
+    let mut r = Returns(Vec::new());
+    r.visit_block(f.block);
+    if let Some(syn::Stmt::Expr(tail, None)) = f.block.stmts.last() {
+        r.0.push(tail.clone());
+    }
+    if r.0.is_empty() || params.len() > 6 {
+        return (0..params.len()).collect();
+    }
+    (0..params.len())
+        .filter(|&i| {
+            let mut initial = Taint::default();
+            for name in pat_idents(&params[i].pat) {
+                initial.vars.insert(name.clone(), name);
+            }
+            let taint = propagate(f, initial);
+            r.0.iter().any(|e| taint.of(e).is_some())
+        })
+        .collect()
+}
+
+/// The `return` expressions of a body, closures left out.
+struct Returns(Vec<syn::Expr>);
+
+impl<'ast> Visit<'ast> for Returns {
+    fn visit_expr_return(&mut self, r: &'ast syn::ExprReturn) {
+        if let Some(e) = &r.expr {
+            self.0.push((**e).clone());
+        }
+        syn::visit::visit_expr_return(self, r);
+    }
+
+    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
 }

@@ -36,9 +36,9 @@ pub struct Index<'a> {
     pub default_impls: Vec<(&'a syn::ItemImpl, &'a SourceFile)>,
     /// The `use` table of each shipped file.
     pub imports: std::collections::HashMap<&'a Path, super::imports::Imports>,
-    /// Names of crate functions that return only `&'static str` values: what they return
-    /// cannot be a model's text.
-    pub static_fns: std::sync::Arc<BTreeSet<String>>,
+    /// For each crate function name, the argument positions its result can carry
+    /// ([`super::flow::carriers`]): none for `&'static str` results, not the key of a lookup.
+    pub carriers: std::sync::Arc<std::collections::BTreeMap<String, Vec<usize>>>,
 }
 
 /// Code outside the shipped targets: integration tests, benches, examples, build scripts.
@@ -82,7 +82,7 @@ impl<'a> Index<'a> {
             structs: Vec::new(),
             default_impls: Vec::new(),
             imports: std::collections::HashMap::new(),
-            static_fns: Default::default(),
+            carriers: Default::default(),
         };
         for file in shipped(ctx) {
             index
@@ -91,17 +91,7 @@ impl<'a> Index<'a> {
             let module = module_name(&file.path);
             index.items(&file.ast.items, file, &module);
         }
-        index.static_fns = std::sync::Arc::new(
-            index
-                .fns
-                .iter()
-                .filter(|f| {
-                    let out = super::syntax::compact(&f.sig.output);
-                    out.contains("&'staticstr") && !out.contains("String")
-                })
-                .map(|f| f.name.clone())
-                .collect(),
-        );
+        index.carriers = std::sync::Arc::new(super::flow::carriers(&index));
         index
     }
 

@@ -51,7 +51,6 @@ pub fn unknown_config_keys(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
         if file.path.extension().is_none_or(|e| e != "toml")
             || file.path.components().any(|c| c.as_os_str() == ".cargo")
             || crate::check::analysis::index::is_excluded_in(ctx, &file.path)
-            || !read_by_server(ctx, &file.path, &lenient_dirs)
         {
             continue;
         }
@@ -59,6 +58,9 @@ pub fn unknown_config_keys(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
         let Ok(doc) = file.text.parse::<toml::Table>() else {
             continue;
         };
+        if !read_by_server(ctx, &file.path, &lenient_dirs) && !shaped_like(&doc, &known) {
+            continue;
+        }
         let mut keys = BTreeSet::new();
         table_keys(&doc, &nested, &mut keys);
         for key in keys.iter().filter(|k| !known.contains(*k)) {
@@ -92,10 +94,10 @@ fn package_dir<'c>(ctx: &'c Context, path: &Path) -> &'c Path {
         .unwrap_or(Path::new(""))
 }
 
-/// Is the TOML file one the server reads: its name is a string literal in the shipped code
-/// of a package that deserialises a lenient config struct? Release and lint tooling
-/// (`knope.toml`, `release-plz.toml`, `cliff.toml`, `deny.toml`, `rustfmt.toml`) is read by
-/// other programs and named nowhere in the server's code.
+/// Is the TOML file one the server names: a string literal in the shipped code of a package
+/// that deserialises a lenient config struct? Release and lint tooling (`knope.toml`,
+/// `release-plz.toml`, `cliff.toml`, `deny.toml`, `rustfmt.toml`) is read by other programs and
+/// named nowhere in the server's code.
 fn read_by_server(ctx: &Context, file: &Path, dirs: &BTreeSet<&Path>) -> bool {
     let Some(name) = file.file_name().and_then(|n| n.to_str()) else {
         return false;
@@ -112,6 +114,17 @@ fn read_by_server(ctx: &Context, file: &Path, dirs: &BTreeSet<&Path>) -> bool {
                 && src.text.contains(name)
                 && quoted.iter().any(|q| src.text.contains(q.as_str()))
         })
+}
+
+/// A file handed to the server at run time (`--config PATH`) is named nowhere in the code: it
+/// is judged when most of its top-level keys are fields of the config structs or near misses
+/// of one. Release tooling shares none of its top-level tables with the server's config.
+fn shaped_like(doc: &toml::Table, known: &BTreeSet<String>) -> bool {
+    let fitting = doc
+        .keys()
+        .filter(|k| known.contains(*k) || known.iter().any(|f| edit_distance(f, k) <= 2))
+        .count();
+    fitting > 0 && fitting * 2 >= doc.len()
 }
 
 /// The keys of a TOML table that name fields: the top level, and the tables of fields whose

@@ -128,3 +128,39 @@ fn an_imported_fs_function_and_a_copy_destination_are_file_system_sinks() {
         "{found:?}"
     );
 }
+
+#[test]
+fn a_program_picked_from_the_servers_set_by_the_models_key_is_not_the_models_program() {
+    let lookup = r#"
+pub struct Program { pub name: String, pub path: String }
+fn find<'a>(allowed: &'a [Program], name: &str) -> Option<&'a Program> {
+    allowed.iter().find(|p| p.name == name)
+}
+"#;
+    let body = r#"
+        let program = find(&self.allowed, &args.program).ok_or("not on the allow-list")?;
+        let out = tokio::process::Command::new(&program.path).arg("--").kill_on_drop(true).output().await.map_err(|_| "x".to_string())?;
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+"#;
+    let src = format!("{}{lookup}", tool(body));
+    let command = ids(&[("src/main.rs", &src)], "command-injection");
+    assert!(command.is_empty(), "{command:?}");
+    let privilege = ids(&[("src/main.rs", &src)], "excessive-privilege");
+    assert!(
+        privilege
+            .iter()
+            .all(|m| !m.contains("not fixed in the code")),
+        "{privilege:?}"
+    );
+    // A helper that returns what it was given still carries the model's value.
+    let passthrough = lookup.replace(
+        "allowed.iter().find(|p| p.name == name)",
+        "let _ = allowed; Some(name)",
+    );
+    let src = format!("{}{passthrough}", tool(body));
+    let command = ids(&[("src/main.rs", &src)], "command-injection");
+    assert!(
+        command.iter().any(|m| m.contains("chooses the program")),
+        "{command:?}"
+    );
+}

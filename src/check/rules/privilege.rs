@@ -94,6 +94,15 @@ pub fn program_not_allow_listed(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding
                 {
                     continue;
                 }
+                // Picked by the model's key from a set the server holds (`find(&allowed, name)`,
+                // `programs.get(name)`): the program is one of the set, not the model's text.
+                if let Some((root, _, _)) = idents_in(&program).first()
+                    && let Some(init) = crate::check::analysis::guards::local_init(func.block, root)
+                    && flow.taint.of(&init).is_none()
+                    && flow.taint.mentions(&init)
+                {
+                    continue;
+                }
                 let mut own = Taint::default();
                 for (name, _, _) in idents_in(&program) {
                     own.vars.insert(name.clone(), name);
