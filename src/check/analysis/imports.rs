@@ -101,6 +101,21 @@ impl Imports {
 }
 
 impl Imports {
+    /// `path` (`Cmd::new`) with its first segment replaced by what it was imported as, or as
+    /// written when it was not imported.
+    pub fn expand(&self, path: &str) -> String {
+        let path = path.trim_start_matches("::");
+        let (first, rest) = match path.split_once("::") {
+            Some((f, r)) => (f, Some(r)),
+            None => (path, None),
+        };
+        match (self.names.get(first), rest) {
+            (Some(full), Some(r)) => format!("{full}::{r}"),
+            (Some(full), None) => full.clone(),
+            (None, _) => path.to_string(),
+        }
+    }
+
     /// Every full path `path` may name: through an import of its first segment; else through
     /// each glob import, and as written.
     pub fn candidates(&self, path: &str) -> Vec<String> {
@@ -148,6 +163,21 @@ impl ImportTable {
     pub fn resolve(&self, file: &Path, path: &str) -> Vec<String> {
         self.of(file).candidates(path)
     }
+}
+
+/// Is `path` (already resolved) the constructor of an OS process: `std::process::Command::new`,
+/// `tokio::process::Command::new`, or a bare `Command::new` brought in by a glob. Other
+/// `Command` types (`clap::Command`) are not.
+pub fn is_process_new(path: &str) -> bool {
+    let Some(ty) = path.strip_suffix("::new") else {
+        return false;
+    };
+    if ty == "Command" {
+        return true;
+    }
+    ty.ends_with("process::Command")
+        || ty.ends_with("async_process::Command")
+        || ty == "tokio::process::Command"
 }
 
 /// External crates check knows paths of (`tokio::fs::write` needs no `use`).
@@ -228,5 +258,23 @@ mod tests {
         assert_eq!(i.candidates("Cmd::new"), ["tokio::process::Command::new"]);
         assert_eq!(i.candidates("stdout"), ["std::io::stdout"]);
         assert_eq!(i.candidates("stdio"), ["rmcp::transport::stdio", "stdio"]);
+    }
+
+    #[test]
+    fn expand_renames_groups_and_self() {
+        let i = imports(
+            "use tokio::process::Command as Cmd; use std::{fs, process::{self, Stdio}}; use clap::Command;",
+        );
+        assert_eq!(i.expand("Cmd::new"), "tokio::process::Command::new");
+        assert_eq!(
+            i.expand("process::Command::new"),
+            "std::process::Command::new"
+        );
+        assert_eq!(i.expand("fs::read"), "std::fs::read");
+        assert_eq!(i.expand("Command::new"), "clap::Command::new");
+        assert_eq!(i.expand("other::f"), "other::f");
+        assert!(is_process_new(&i.expand("Cmd::new")));
+        assert!(!is_process_new(&i.expand("Command::new")));
+        assert!(is_process_new("Command::new"));
     }
 }

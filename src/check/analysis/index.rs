@@ -36,6 +36,11 @@ pub struct Index<'a> {
     pub default_impls: Vec<(&'a syn::ItemImpl, &'a SourceFile)>,
     /// Indices into `fns` by function name, so a call resolves without a scan of every fn.
     by_name: std::collections::HashMap<String, Vec<usize>>,
+    /// The `use` table of each shipped file.
+    pub imports: super::imports::ImportTable,
+    /// For each crate function name, the argument positions its result can carry
+    /// ([`super::flow::carriers`]): none for `&'static str` results, not the key of a lookup.
+    pub carriers: std::sync::Arc<std::collections::BTreeMap<String, Vec<usize>>>,
 }
 
 /// Code outside the shipped targets: integration tests, benches, examples, build scripts.
@@ -79,6 +84,8 @@ impl<'a> Index<'a> {
             structs: Vec::new(),
             default_impls: Vec::new(),
             by_name: std::collections::HashMap::new(),
+            imports: super::imports::ImportTable::new(shipped(ctx)),
+            carriers: Default::default(),
         };
         for file in shipped(ctx) {
             let module = module_name(&file.path);
@@ -87,6 +94,7 @@ impl<'a> Index<'a> {
         for (i, f) in index.fns.iter().enumerate() {
             index.by_name.entry(f.name.clone()).or_default().push(i);
         }
+        index.carriers = std::sync::Arc::new(super::flow::carriers(&index));
         index
     }
 
@@ -150,6 +158,11 @@ impl<'a> Index<'a> {
             .get(name)
             .map(Vec::as_slice)
             .unwrap_or_default()
+    }
+
+    /// `path` as written in `file`, with its first segment resolved through the file's `use`s.
+    pub fn resolve_in(&self, file: &Path, path: &str) -> String {
+        self.imports.of(file).expand(path)
     }
 
     pub fn struct_named(&self, name: &str) -> Option<&StructInfo<'a>> {

@@ -4,10 +4,12 @@
 pub mod effects;
 pub mod flow;
 pub mod guard_shapes;
+pub mod guards;
 pub mod imports;
 pub mod index;
 pub mod modules;
 pub mod parse;
+pub mod sources;
 pub mod sql_guards;
 pub mod sql_readonly;
 pub mod stdio_scope;

@@ -85,7 +85,13 @@ struct Controls {
     redaction: bool,
 }
 
-fn controls(a: &Analysis<'_>, funcs: &std::collections::BTreeSet<usize>) -> Controls {
+type Owners = Vec<(std::path::PathBuf, Option<String>)>;
+
+fn controls(
+    a: &Analysis<'_>,
+    funcs: &std::collections::BTreeSet<usize>,
+    owners: &Owners,
+) -> Controls {
     let mut c = Controls::default();
     for &i in funcs {
         let f = &a.index.fns[i];
@@ -109,7 +115,43 @@ fn controls(a: &Analysis<'_>, funcs: &std::collections::BTreeSet<usize>) -> Cont
         c.timeout |= v.timeout;
         c.audit |= v.log;
     }
+    if !c.timeout {
+        c.timeout = funcs.iter().any(|&i| {
+            let f = &a.index.fns[i];
+            owners
+                .iter()
+                .any(|(file, ty)| f.file.path == *file && (ty.is_none() || *ty == f.self_ty))
+        });
+    }
     c
+}
+
+/// Where the crate bounds a resource once for every use: a SQLite progress handler that
+/// interrupts statements at a deadline, a Postgres `statement_timeout`, an HTTP client built
+/// with `.timeout(..)`. A path that reaches code of the same type (or, for free functions,
+/// the same file) runs under that deadline. Returned as (file, impl type).
+fn deadline_owners(a: &Analysis<'_>) -> Owners {
+    let mut out = Vec::new();
+    for f in &a.index.fns {
+        let file_text = &f.file.text;
+        if !file_text.contains("progress_handler")
+            && !file_text.contains("statement_timeout")
+            && !file_text.contains(".timeout(")
+        {
+            continue;
+        }
+        use crate::check::analysis::syntax::calls_any;
+        let sqlite = file_text.contains("progress_handler")
+            && calls_any(f.block, &["progress_handler"])
+            && calls_any(f.block, &["Some"]);
+        let postgres = file_text.contains("statement_timeout")
+            && compact(f.block).contains("statement_timeout");
+        let http = calls_any(f.block, &["timeout"]) && calls_any(f.block, &["builder"]);
+        if sqlite || postgres || http {
+            out.push((f.file.path.clone(), f.self_ty.clone()));
+        }
+    }
+    out
 }
 
 #[derive(Default)]
@@ -142,17 +184,21 @@ impl<'ast> Visit<'ast> for Calls {
 }
 
 fn check(
-    ctx: &Context,
+    a: &Analysis<'_>,
     id: &str,
     has: fn(&Controls) -> bool,
     what: &str,
     help: &str,
 ) -> Vec<Finding> {
-    let a = Analysis::new(ctx);
     // `dispatch_paths` is empty for a crate with neither tools nor a `call_tool`.
+    let owners = if id == "missing-timeout" {
+        deadline_owners(a)
+    } else {
+        Vec::new()
+    };
     let mut out = Vec::new();
-    for path in dispatch_paths(&a) {
-        if has(&controls(&a, &path.funcs)) {
+    for path in dispatch_paths(a) {
+        if has(&controls(a, &path.funcs, &owners)) {
             continue;
         }
         let message = match &path.tool {
@@ -166,9 +212,9 @@ fn check(
     out
 }
 
-pub fn rate_limit(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
+pub fn rate_limit(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     check(
-        ctx,
+        a,
         "missing-rate-limit",
         |c| c.rate_limit,
         "rate limiter",
@@ -176,9 +222,9 @@ pub fn rate_limit(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
     )
 }
 
-pub fn timeout(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
+pub fn timeout(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     check(
-        ctx,
+        a,
         "missing-timeout",
         |c| c.timeout,
         "timeout",
@@ -186,9 +232,9 @@ pub fn timeout(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
     )
 }
 
-pub fn audit_log(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
+pub fn audit_log(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     check(
-        ctx,
+        a,
         "missing-audit-log",
         |c| c.audit,
         "audit record",
@@ -196,9 +242,9 @@ pub fn audit_log(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
     )
 }
 
-pub fn redaction(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
+pub fn redaction(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     check(
-        ctx,
+        a,
         "unsanitised-output",
         |c| c.redaction,
         "redaction of results",

@@ -8,7 +8,6 @@ use crate::check::analysis::flow::{Flow, tool_flows};
 use crate::check::analysis::imports::{ImportTable, Imports};
 use crate::check::analysis::index::Index;
 use crate::check::analysis::stdio_scope::StdioScope;
-use crate::check::analysis::syntax::compact;
 use crate::check::analysis::tools::{ToolInfo, tools_in};
 use crate::check::model::{Context, location};
 use crate::finding::{Finding, Label, Location, Severity};
@@ -19,10 +18,11 @@ pub struct Analysis<'a> {
     pub tools: Vec<ToolInfo>,
     pub flows: Vec<Flow>,
     ctx: &'a Context,
-    /// Each shipped file's `use` table, by path.
-    imports: ImportTable,
     /// Where stdout carries JSON-RPC, built on first use (see [`Analysis::stdio`]).
     stdio: std::cell::OnceCell<StdioScope>,
+    /// Flows from model values that enter outside the discovered tools (a hand-written
+    /// `tools/call` dispatch, a tool trait's request struct).
+    pub model_flows: Vec<Flow>,
     /// Findings of a walk that several rules split by kind, computed once per run.
     memo: RefCell<HashMap<&'static str, Vec<Finding>>>,
 }
@@ -32,14 +32,14 @@ impl<'a> Analysis<'a> {
         let index = Index::new(ctx);
         let tools = tools_in(ctx, &index);
         let flows = tool_flows(&index, &tools);
-        let imports = ImportTable::new(crate::check::analysis::index::shipped(ctx));
+        let model_flows = crate::check::analysis::sources::model_flows(&index, &tools);
         Analysis {
             index,
             tools,
             flows,
             ctx,
-            imports,
             stdio: std::cell::OnceCell::new(),
+            model_flows,
             memo: RefCell::default(),
         }
     }
@@ -53,7 +53,7 @@ impl<'a> Analysis<'a> {
 
     /// Each shipped file's `use` declarations, to match calls by the path they resolve to.
     pub fn imports(&self) -> &ImportTable {
-        &self.imports
+        &self.index.imports
     }
 
     /// The full paths call `c` (written in `file`) may name.
@@ -75,7 +75,20 @@ impl<'a> Analysis<'a> {
 
     /// The `use` table of the file at `path` (empty for a file that does not ship).
     pub fn imports_of(&self, path: &Path) -> &Imports {
-        self.imports.of(path)
+        self.index.imports.of(path)
+    }
+
+    /// Every flow from a model value, grouped by where it enters: the discovered tools' first,
+    /// then the other entries.
+    pub fn flow_groups(&self) -> Vec<(&ToolInfo, Vec<&Flow>)> {
+        let mut out: Vec<(&ToolInfo, Vec<&Flow>)> = Vec::new();
+        for f in self.flows.iter().chain(&self.model_flows) {
+            match out.iter_mut().find(|(t, _)| t.location == f.tool.location) {
+                Some((_, group)) => group.push(f),
+                None => out.push((&f.tool, vec![f])),
+            }
+        }
+        out
     }
 
     /// The taint flows that start at `tool`.
@@ -84,15 +97,6 @@ impl<'a> Analysis<'a> {
             .iter()
             .filter(|f| f.tool.location == tool.location)
             .collect()
-    }
-
-    /// True when the body of a function on one of `flows` mentions one of `markers`
-    /// (token text without spaces, as [`compact`] renders it).
-    pub fn flows_mention(&self, flows: &[&Flow], markers: &[&str]) -> bool {
-        flows.iter().any(|f| {
-            let text = compact(self.index.fns[f.func].block);
-            markers.iter().any(|m| text.contains(m))
-        })
     }
 
     /// Indices of functions reachable from any tool (the tools included).
@@ -117,9 +121,6 @@ impl<'a> Analysis<'a> {
         names.all(|n| n == first).then(|| first.clone())
     }
 }
-
-/// Token text that shows a program allow-list on a tool's way (`allowed.contains(&p)`, a `match`).
-pub const ALLOW_LIST_MARKERS: &[&str] = &[".contains(", "allowed", "allow_list", "match"];
 
 /// Labels that retrace a flow: the tool taking the parameter, then each call on the way.
 pub fn flow_labels(flow: &Flow, param: &str) -> Vec<Label> {

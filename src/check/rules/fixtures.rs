@@ -286,17 +286,12 @@ type Walk = fn(&Context, &super::common::Analysis<'_>) -> Vec<Finding>;
 /// Walkers whose findings `split.rs` shares out among rules by wording, with those rules.
 fn splits() -> Vec<(&'static str, Walk, Vec<Walk>)> {
     use super::split::*;
-    use super::{command, disclosure, paths, secrets, sql, tools_meta};
+    use super::{disclosure, paths, secrets, sql, tools_meta};
     vec![
         (
             "paths::prefix_checks",
             paths::prefix_checks,
             vec![canonicalize_fallback, path_prefix_compare],
-        ),
-        (
-            "command::program_and_options",
-            command::program_and_options,
-            vec![user_controlled_program, argv_option_injection],
         ),
         (
             "sql::built_sql",

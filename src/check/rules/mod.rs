@@ -6,6 +6,7 @@ mod choke_point;
 mod command;
 mod common;
 mod config;
+mod config_defaults;
 mod config_keys;
 mod credentials;
 mod disclosure;
@@ -27,7 +28,11 @@ mod upstream_errors;
 mod validation;
 
 #[cfg(test)]
+mod deadline_tests;
+#[cfg(test)]
 mod fixtures;
+#[cfg(test)]
+mod guard_tests;
 #[cfg(test)]
 mod http_tests;
 #[cfg(test)]
@@ -158,6 +163,13 @@ pub fn rules() -> Vec<Rule> {
         },
         Rule {
             item: "path-traversal",
+            name: "child-path-unconfined",
+            severity: Severity::Fail,
+            precision: Precision::Medium,
+            run: paths::child_path_unconfined,
+        },
+        Rule {
+            item: "path-traversal",
             name: "canonicalize-fallback",
             severity: Severity::Fail,
             precision: Precision::High,
@@ -175,14 +187,14 @@ pub fn rules() -> Vec<Rule> {
             name: "user-controlled-program",
             severity: Severity::Fail,
             precision: Precision::Medium,
-            run: user_controlled_program,
+            run: command::user_controlled_program,
         },
         Rule {
             item: "command-injection",
             name: "argv-option-injection",
             severity: Severity::Fail,
             precision: Precision::Low,
-            run: argv_option_injection,
+            run: command::argv_option_injection,
         },
         Rule {
             item: "sql-injection",
@@ -305,6 +317,13 @@ pub fn rules() -> Vec<Rule> {
         },
         Rule {
             item: "unvalidated-config",
+            name: "permissive-mode-default",
+            severity: Severity::Warn,
+            precision: Precision::Medium,
+            run: config_defaults::permissive_mode_default,
+        },
+        Rule {
+            item: "unvalidated-config",
             name: "config-error-swallowed",
             severity: Severity::Warn,
             precision: Precision::Low,
@@ -421,6 +440,13 @@ pub fn rules() -> Vec<Rule> {
             severity: Severity::Warn,
             precision: Precision::Low,
             run: choke_point::timeout,
+        },
+        Rule {
+            item: "missing-timeout",
+            name: "reply-wait-unbounded",
+            severity: Severity::Fail,
+            precision: Precision::Medium,
+            run: process::reply_wait_unbounded,
         },
         Rule {
             item: "missing-timeout",

@@ -3,8 +3,11 @@
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 
-use super::common::{ALLOW_LIST_MARKERS, Analysis, at, finding, flow_labels, line_start};
+use super::common::{Analysis, at, finding, flow_labels, line_start};
 use crate::check::analysis::effects::{effects, read_only_database};
+use crate::check::analysis::flow::Taint;
+use crate::check::analysis::guards::checked;
+use crate::check::analysis::syntax::idents_in;
 use crate::check::analysis::syntax::{call_path, str_lit};
 use crate::check::model::Context;
 use crate::finding::{Finding, Severity};
@@ -63,20 +66,53 @@ impl<'ast> Visit<'ast> for AmbientFs<'_> {
     }
 }
 
-/// `Command::new(<not a literal>)` in a tool with no allow-list on the way.
+/// `Command::new(<not a literal>)` in a tool where the program is not checked against a
+/// constant set (a literal array, a `const`, a `match` on literals) on the way.
 pub fn program_not_allow_listed(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for tool in &a.tools {
         let flows = a.flows_of(tool);
-        let listed = a.flows_mention(&flows, ALLOW_LIST_MARKERS);
-        if listed {
-            continue;
+        let mut model_checked = crate::check::analysis::guards::Checked::default();
+        for flow in &flows {
+            let f = &a.index.fns[flow.func];
+            model_checked.extend(checked(f.block, &flow.taint, &f.file.ast));
         }
         for flow in flows {
             let func = &a.index.fns[flow.func];
-            let mut v = Programs(Vec::new());
+            let mut v = Programs {
+                index: &a.index,
+                file: &func.file.path,
+                found: Vec::new(),
+            };
             v.visit_block(func.block);
-            for span in v.0 {
+            for (span, program) in v.found {
+                // A model value checked anywhere on the way, or a local name checked here.
+                if flow
+                    .taint
+                    .of(&program)
+                    .is_some_and(|l| model_checked.in_constant_set.contains(&l))
+                {
+                    continue;
+                }
+                // Picked by the model's key from a set the server holds (`find(&allowed, name)`,
+                // `programs.get(name)`): the program is one of the set, not the model's text.
+                if let Some((root, _, _)) = idents_in(&program).first()
+                    && let Some(init) = crate::check::analysis::guards::local_init(func.block, root)
+                    && flow.taint.of(&init).is_none()
+                    && flow.taint.mentions(&init)
+                {
+                    continue;
+                }
+                let mut own = Taint::default();
+                for (name, _, _) in idents_in(&program) {
+                    own.vars.insert(name.clone(), name);
+                }
+                if !checked(func.block, &own, &func.file.ast)
+                    .in_constant_set
+                    .is_empty()
+                {
+                    continue;
+                }
                 let mut f = finding(
                     ID,
                     Severity::Warn,
@@ -95,16 +131,21 @@ pub fn program_not_allow_listed(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding
     out
 }
 
-struct Programs(Vec<proc_macro2::Span>);
+struct Programs<'i, 'a> {
+    index: &'i crate::check::analysis::index::Index<'a>,
+    file: &'i std::path::Path,
+    found: Vec<(proc_macro2::Span, syn::Expr)>,
+}
 
-impl<'ast> Visit<'ast> for Programs {
+impl<'ast> Visit<'ast> for Programs<'_, '_> {
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
-        if call_path(c).is_some_and(|p| p.ends_with("Command::new"))
-            && c.args.first().is_some_and(|a| {
-                str_lit(a).is_none() && !crate::check::analysis::syntax::is_constant(a)
-            })
+        if call_path(c).is_some_and(|p| {
+            crate::check::analysis::imports::is_process_new(&self.index.resolve_in(self.file, &p))
+        }) && let Some(a) = c.args.first()
+            && str_lit(a).is_none()
+            && !crate::check::analysis::syntax::is_constant(a)
         {
-            self.0.push(c.span());
+            self.found.push((c.span(), a.clone()));
         }
         syn::visit::visit_expr_call(self, c);
     }

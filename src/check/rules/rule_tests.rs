@@ -8,7 +8,7 @@ use crate::check::model::{Context, Package};
 
 const STDIO: &str = "[package]\nname = \"t\"\nversion = \"0.1.0\"\n\n[dependencies]\nrmcp = { version = \"3.11\", features = [\"server\", \"transport-io\", \"macros\"] }\nrusqlite = \"0.37\"\n";
 
-fn ctx(files: &[(&str, &str)]) -> Context {
+pub(super) fn ctx(files: &[(&str, &str)]) -> Context {
     let package = Package {
         name: "t".into(),
         manifest_path: "Cargo.toml".into(),
@@ -26,7 +26,7 @@ fn ctx(files: &[(&str, &str)]) -> Context {
 }
 
 /// Findings of `id` as `line: message`.
-fn ids(files: &[(&str, &str)], id: &str) -> Vec<String> {
+pub(super) fn ids(files: &[(&str, &str)], id: &str) -> Vec<String> {
     run_all(&ctx(files))
         .into_iter()
         .filter(|f| f.id == id)
@@ -34,7 +34,7 @@ fn ids(files: &[(&str, &str)], id: &str) -> Vec<String> {
         .collect()
 }
 
-fn tool(body: &str) -> String {
+pub(super) fn tool(body: &str) -> String {
     format!(
         r#"#![forbid(unsafe_code)]
 #[derive(serde::Deserialize, schemars::JsonSchema)]

@@ -2,7 +2,7 @@
 //! these functions give each kind its own rule by the wording of its findings.
 
 use super::common::Analysis;
-use super::{command, disclosure, paths, secrets, sql, stdout, tools_meta};
+use super::{disclosure, paths, secrets, sql, stdout, tools_meta};
 use crate::check::model::Context;
 use crate::finding::Finding;
 
@@ -21,24 +21,6 @@ pub fn path_prefix_compare(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     only(
         a.memo("paths::prefix_checks", || paths::prefix_checks(ctx, a)),
         |m| !m.contains("canonicalize"),
-    )
-}
-
-pub fn user_controlled_program(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
-    only(
-        a.memo("command::program_and_options", || {
-            command::program_and_options(ctx, a)
-        }),
-        |m| m.contains("chooses the program"),
-    )
-}
-
-pub fn argv_option_injection(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
-    only(
-        a.memo("command::program_and_options", || {
-            command::program_and_options(ctx, a)
-        }),
-        |m| !m.contains("chooses the program"),
     )
 }
 

@@ -70,26 +70,25 @@ fn has_bound(field: &syn::Field) -> bool {
 }
 
 /// Fields without bounds, and caller-chosen sizes of allocations.
-pub fn params_unbounded(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
-    let mut out: Vec<Finding> = parameter_bounds(ctx)
+pub fn params_unbounded(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = parameter_bounds(ctx, a)
         .into_iter()
         .filter(|f| !f.message.contains("never checked"))
         .collect();
-    out.extend(unbounded_allocation(ctx));
+    out.extend(unbounded_allocation(a));
     out
 }
 
 /// Bounds written for the schema that nothing in the code enforces.
-pub fn limits_not_enforced(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
-    parameter_bounds(ctx)
+pub fn limits_not_enforced(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
+    parameter_bounds(ctx, a)
         .into_iter()
         .filter(|f| f.message.contains("never checked"))
         .collect()
 }
 
 /// Parameter structs with unbounded fields, and declared bounds that nothing checks.
-fn parameter_bounds(ctx: &Context) -> Vec<Finding> {
-    let a = Analysis::new(ctx);
+fn parameter_bounds(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let validated_somewhere = crate::check::analysis::index::shipped(ctx)
         .iter()
         .any(|f| f.text.contains(".validate(") || f.text.contains("Valid("));
@@ -162,8 +161,7 @@ fn parameter_bounds(ctx: &Context) -> Vec<Finding> {
 
 /// A caller-chosen number that sizes an allocation (`repeat`, `with_capacity`, `vec![x; n]`)
 /// without a bound on the field or a comparison with a constant.
-fn unbounded_allocation(ctx: &Context) -> Vec<Finding> {
-    let a = Analysis::new(ctx);
+fn unbounded_allocation(a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for tool in &a.tools {
         let bounded: Vec<String> = tool
