@@ -1,7 +1,7 @@
 //! Rendering a probe run: JSON or SARIF on stdout, people text on stderr.
 
 use console::Style;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::finding::{Finding, Severity};
@@ -27,7 +27,88 @@ pub struct ToolStatus {
     pub baseline: Option<String>,
 }
 
+/// One protection: whether it is in place, and how or why not.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Protection {
+    pub on: bool,
+    pub how: String,
+}
+
+impl Protection {
+    pub fn on(how: impl Into<String>) -> Self {
+        Self {
+            on: true,
+            how: how.into(),
+        }
+    }
+
+    pub fn off(why: impl Into<String>) -> Self {
+        Self {
+            on: false,
+            how: why.into(),
+        }
+    }
+}
+
+/// Which protections held the server in, and which did not: never left unsaid.
+#[derive(Debug, Clone, Serialize)]
+pub struct Confinement {
+    pub writes: Protection,
+    pub network: Protection,
+    pub processes: Protection,
+    pub signals: Protection,
+    pub reads: Protection,
+}
+
+/// What the launcher reports on its first stderr line.
+#[derive(Deserialize)]
+struct Launcher {
+    writes: Protection,
+    network: Protection,
+    signals: Protection,
+}
+
+impl Confinement {
+    /// From the launcher's line; `confined` is false where the server was started directly.
+    pub fn from_launcher(confined: bool, status: Option<&str>) -> Self {
+        let launcher = status.and_then(|s| serde_json::from_str::<Launcher>(s).ok());
+        let missing = if confined {
+            "the launcher reported nothing, so this protection is taken as off"
+        } else {
+            "not on this OS: the server runs with the user's full privileges"
+        };
+        let (writes, network, signals) = match launcher {
+            Some(l) => (l.writes, l.network, l.signals),
+            None => (
+                Protection::off(missing),
+                Protection::off(missing),
+                Protection::off(missing),
+            ),
+        };
+        Self {
+            writes,
+            network,
+            signals,
+            processes: Protection::off("not set up"),
+            reads: Protection::off(
+                "the server can read any file the user can; the probe sees reads of its own canaries only",
+            ),
+        }
+    }
+
+    fn all(&self) -> [(&'static str, &Protection); 5] {
+        [
+            ("writes", &self.writes),
+            ("network", &self.network),
+            ("processes", &self.processes),
+            ("signals", &self.signals),
+            ("reads", &self.reads),
+        ]
+    }
+}
+
 pub struct Run {
+    pub confinement: Confinement,
     pub server: ServerInfo,
     pub tools: Vec<ToolStatus>,
     pub findings: Vec<Finding>,
@@ -54,6 +135,7 @@ pub fn json(run: &Run) -> Value {
         })
         .collect();
     json!({
+        "confinement": run.confinement,
         "server": run.server,
         "tools": run.tools,
         "findings": findings,
@@ -63,6 +145,13 @@ pub fn json(run: &Run) -> Value {
 }
 
 pub fn human(reporter: &Reporter, run: &Run) {
+    for (name, p) in run.confinement.all() {
+        if p.on {
+            reporter.status("Sandbox", format!("{name}: {}", p.how));
+        } else {
+            reporter.warn(format!("sandbox: {name} not confined: {}", p.how));
+        }
+    }
     for f in &run.findings {
         let (label, style) = match f.severity {
             Severity::Fail => ("error", Style::new().red().bold()),
