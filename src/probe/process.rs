@@ -19,10 +19,11 @@ pub fn install_interrupt_handler() {
     let _ = ctrlc::set_handler(|| {
         INTERRUPTED.store(true, Ordering::SeqCst);
         let groups = GROUPS.lock().map(|g| g.clone()).unwrap_or_default();
-        for pgid in groups {
-            let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
+        for pgid in &groups {
+            let _ = killpg(Pid::from_raw(*pgid), Signal::SIGKILL);
         }
-        super::reaper::sweep();
+        // The servers themselves are left for their `Child` to reap: it waits for them.
+        super::reaper::sweep(&groups);
     });
 }
 
@@ -117,7 +118,7 @@ impl Group {
             Err(_) => false,
         };
         if alone {
-            super::reaper::sweep();
+            super::reaper::sweep(&[]);
         }
     }
 }

@@ -80,9 +80,10 @@ fn descendants(root: i32, parents: &BTreeMap<i32, i32>) -> BTreeSet<i32> {
     out
 }
 
-/// Kills every descendant of the probe and reaps those that became its children; returns
-/// how many were killed. Call it only while no server is meant to run.
-pub fn sweep() -> usize {
+/// Kills every descendant of the probe and reaps those that became its children, except the
+/// `tracked` ones (servers whose `Child` reaps them); returns how many were killed. Call it
+/// only while no server is meant to run.
+pub fn sweep(tracked: &[i32]) -> usize {
     let me = i32::try_from(std::process::id()).unwrap_or(i32::MAX);
     let mut killed = BTreeSet::new();
     for _ in 0..ROUNDS {
@@ -96,14 +97,17 @@ pub fn sweep() -> usize {
                 killed.insert(pid);
             }
         }
-        for &pid in found.iter().filter(|p| family.get(p) == Some(&me)) {
+        let ours = found
+            .iter()
+            .filter(|p| family.get(p) == Some(&me) && !tracked.contains(p));
+        for &pid in ours {
             let _ = waitpid(Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG));
         }
         // Zombies whose parent is dying come back to the probe in a moment: reaped next round.
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
     // Orphans killed in the last round come back to the probe as zombies: reap them.
-    for pid in &killed {
+    for pid in killed.iter().filter(|p| !tracked.contains(p)) {
         let _ = waitpid(Pid::from_raw(*pid), Some(WaitPidFlag::WNOHANG));
     }
     killed.len()
