@@ -443,11 +443,11 @@ impl Stderr {
         let text = String::from_utf8_lossy(line);
         self.lines += 1;
         // The launcher's line comes first, before the server runs: the server cannot forge it.
-        if self.lines == 1 {
-            if let Some(status) = text.strip_prefix(STATUS_PREFIX) {
-                self.confinement = Some(status.to_string());
-                return;
-            }
+        if let Some(status) = text.strip_prefix(STATUS_PREFIX)
+            && self.lines == 1
+        {
+            self.confinement = Some(status.to_string());
+            return;
         }
         if self.tail.len() == STDERR_LINES {
             self.tail.pop_front();

@@ -51,6 +51,8 @@ pub struct Status {
 }
 
 pub fn run(args: ConfineArgs) -> ExitCode {
+    // A probe killed outright (SIGKILL, no handler) takes the server with it.
+    let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
     let network = if args.host_network {
         Protection::off("the host's network (--allow-network)")
     } else {
