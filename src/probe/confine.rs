@@ -65,7 +65,14 @@ pub fn run(args: ConfineArgs) -> ExitCode {
             }
         }
     };
-    let (writes, signals) = landlock(&args.write);
+    let (writes, signals, unix_refused) = landlock(&args.write);
+    let mut network = network;
+    if network.on && !unix_refused {
+        // A network namespace separates abstract Unix sockets, not those in the file system.
+        network.how.push_str(
+            "; Unix sockets in the file system (a Docker or D-Bus socket) stay reachable: Landlock refuses them from ABI 9 on",
+        );
+    }
     let status = Status {
         writes,
         network,
@@ -119,8 +126,9 @@ fn network() -> Result<Protection, String> {
     })
 }
 
-/// Writes only inside `dirs` and a few device files; signals only to processes inside.
-fn landlock(dirs: &[PathBuf]) -> (Protection, Protection) {
+/// Writes only inside `dirs` and a few device files; signals only to processes inside; the
+/// last value says whether connections to Unix sockets outside are refused too.
+fn landlock(dirs: &[PathBuf]) -> (Protection, Protection, bool) {
     use landlock::{
         ABI, Access, AccessFs, LandlockStatus, Ruleset, RulesetAttr, RulesetCreatedAttr,
         RulesetStatus, Scope, path_beneath_rules,
@@ -140,7 +148,7 @@ fn landlock(dirs: &[PathBuf]) -> (Protection, Protection) {
         Ok(s) => s,
         Err(e) => {
             let why = format!("Landlock failed: {e}");
-            return (Protection::off(why.clone()), Protection::off(why));
+            return (Protection::off(why.clone()), Protection::off(why), false);
         }
     };
     let version = match status.landlock {
@@ -156,12 +164,15 @@ fn landlock(dirs: &[PathBuf]) -> (Protection, Protection) {
             "Landlock {version}: only inside the sandbox and device files such as /dev/null"
         )),
     };
-    // Scopes came with ABI 6; an older kernel enforces the rest without them.
-    let scoped = matches!(
-        status.landlock,
-        LandlockStatus::Available { effective_abi, .. } if effective_abi >= ABI::V6
-    );
-    let signals = if scoped && status.ruleset != RulesetStatus::NotEnforced {
+    // Scopes came with ABI 6 and Unix sockets with ABI 9; an older kernel enforces the rest.
+    let since = |abi: ABI| {
+        status.ruleset != RulesetStatus::NotEnforced
+            && matches!(
+                status.landlock,
+                LandlockStatus::Available { effective_abi, .. } if effective_abi >= abi
+            )
+    };
+    let signals = if since(ABI::V6) {
         Protection::on(format!(
             "Landlock {version}: no signal to a process outside the sandbox"
         ))
@@ -170,5 +181,5 @@ fn landlock(dirs: &[PathBuf]) -> (Protection, Protection) {
             "Landlock {version} has no scopes: the server may signal the user's processes"
         ))
     };
-    (writes, signals)
+    (writes, signals, since(ABI::V9))
 }
