@@ -395,6 +395,52 @@ fn endless_pagination_stops_and_a_repeated_cursor_is_a_violation() {
     }
 }
 
+/// The longest string anywhere in `value`.
+fn longest(value: &Value) -> usize {
+    match value {
+        Value::String(s) => s.chars().count(),
+        Value::Array(items) => items.iter().map(longest).max().unwrap_or(0),
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| k.chars().count().max(longest(v)))
+            .max()
+            .unwrap_or(0),
+        _ => 0,
+    }
+}
+
+#[test]
+fn megabyte_names_are_clipped_in_the_report() {
+    let dir = scratch("long-names");
+    let script = fixture("hostile_lines");
+    let run = watch(
+        &dir,
+        &["--max-calls", "30"],
+        &["python3", &script, "--long-names"],
+        "no-marker",
+    );
+    assert!(matches!(run.code, Some(0 | 1)), "{}", run.stderr);
+    assert!(
+        !run.json["findings"].as_array().unwrap().is_empty(),
+        "{:#}",
+        run.json
+    );
+    let longest = longest(&run.json);
+    assert!(
+        longest < 4200,
+        "a string of {longest} characters in the report"
+    );
+    assert!(
+        run.json.to_string().contains("bytes in all"),
+        "the original size is said"
+    );
+    assert!(
+        run.stderr.len() < 1 << 20,
+        "{} bytes on stderr",
+        run.stderr.len()
+    );
+}
+
 #[test]
 fn sigterm_kills_every_process_and_removes_the_sandbox() {
     let dir = scratch("sigterm");

@@ -194,6 +194,20 @@ impl Client {
         }
     }
 
+    /// Waits up to `within` for the server's stderr to close (it exited), so that its last
+    /// lines are read before they are quoted.
+    pub fn settle_stderr(&self, within: Duration) {
+        let deadline = Instant::now() + within;
+        while self
+            .stderr_reader
+            .as_ref()
+            .is_some_and(|r| !r.is_finished())
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     /// Stderr lines since the last call.
     pub fn take_fresh_stderr(&self) -> Vec<String> {
         self.stderr

@@ -227,6 +227,7 @@ fn probe(sandbox: &Sandbox, spec: Spec, limits: Limits) -> Result<Run> {
             let status = client
                 .exit_status(Duration::from_millis(500))
                 .map_or("is still running".to_string(), |s| format!("exited ({s})"));
+            client.settle_stderr(Duration::from_millis(500));
             let garbage = client
                 .pollution
                 .iter()
@@ -308,10 +309,8 @@ fn probe(sandbox: &Sandbox, spec: Spec, limits: Limits) -> Result<Run> {
 fn handshake_checks(s: &mut Session, init: &Value) -> ServerInfo {
     let info = init.get("serverInfo");
     let field = |k: &str| {
-        info.and_then(|i| i.get(k))
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string()
+        let text = info.and_then(|i| i.get(k)).and_then(Value::as_str);
+        observe::clip_noted(text.unwrap_or(""), observe::REPORT_CHARS)
     };
     let protocol = init
         .get("protocolVersion")

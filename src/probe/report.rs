@@ -107,6 +107,20 @@ impl Confinement {
     }
 }
 
+impl ToolStatus {
+    /// A copy whose server-given texts (a name of megabytes, say) are clipped for the report.
+    fn clipped(&self) -> Self {
+        let clip = |t: &String| super::observe::clip_noted(t, super::observe::REPORT_CHARS);
+        Self {
+            name: clip(&self.name),
+            attacked: self.attacked,
+            reason: self.reason.as_ref().map(clip),
+            derived: self.derived.as_ref().map(clip),
+            baseline: self.baseline.as_ref().map(clip),
+        }
+    }
+}
+
 pub struct Run {
     pub confinement: Confinement,
     pub server: ServerInfo,
@@ -137,7 +151,7 @@ pub fn json(run: &Run) -> Value {
     json!({
         "confinement": run.confinement,
         "server": run.server,
-        "tools": run.tools,
+        "tools": run.tools.iter().map(ToolStatus::clipped).collect::<Vec<_>>(),
         "findings": findings,
         "calls": run.calls,
         "stopped": run.stopped,
@@ -145,6 +159,7 @@ pub fn json(run: &Run) -> Value {
 }
 
 pub fn human(reporter: &Reporter, run: &Run) {
+    let tools: Vec<ToolStatus> = run.tools.iter().map(ToolStatus::clipped).collect();
     for (name, p) in run.confinement.all() {
         if p.on {
             reporter.status("Sandbox", format!("{name}: {}", p.how));
@@ -191,7 +206,7 @@ pub fn human(reporter: &Reporter, run: &Run) {
         ));
         reporter.err_line("");
     }
-    for t in run.tools.iter().filter(|t| !t.attacked) {
+    for t in tools.iter().filter(|t| !t.attacked) {
         reporter.note(format!(
             "tool `{}` not attacked: {}",
             t.name,
@@ -232,7 +247,7 @@ pub fn human(reporter: &Reporter, run: &Run) {
         .iter()
         .filter(|f| f.severity == Severity::Warn)
         .count();
-    let attacked = run.tools.iter().filter(|t| t.attacked).count();
+    let attacked = tools.iter().filter(|t| t.attacked).count();
     reporter.status(
         "Probed",
         format!(
@@ -240,7 +255,7 @@ pub fn human(reporter: &Reporter, run: &Run) {
             run.server.name,
             run.server.version,
             run.server.protocol,
-            run.tools.len(),
+            tools.len(),
             run.calls
         ),
     );

@@ -171,7 +171,7 @@ impl<'a> Session<'a> {
             location: None,
             labels: Vec::new(),
             help: None,
-            tool: tool.map(str::to_string),
+            tool: tool.map(|t| observe::clip_noted(t, observe::REPORT_CHARS)),
             evidence,
         });
     }
