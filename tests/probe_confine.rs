@@ -244,6 +244,8 @@ fn writes_outside_at_start_and_per_call_are_refused_and_reported() {
             &fixture("hostile_writes"),
             "--start",
             at_start.to_str().unwrap(),
+            "--start",
+            "{outside}/written-at-start.txt",
             "--call",
             per_call.to_str().unwrap(),
             "--read",
@@ -274,6 +276,15 @@ fn writes_outside_at_start_and_per_call_are_refused_and_reported() {
     assert!(
         named(&per_call, "save_note".into()),
         "the write per call: {:#}",
+        run.json
+    );
+    // Inside the workspace but outside {allowed}: allowed by Landlock, seen by the snapshots.
+    assert!(
+        refused.iter().any(|f| f["tool"].is_null()
+            && f["evidence"]
+                .as_str()
+                .is_some_and(|e| e.contains("created {workspace}/outside/written-at-start.txt"))),
+        "the start-up change: {:#}",
         run.json
     );
     // Reads are not confined, and the report says so.

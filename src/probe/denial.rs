@@ -70,6 +70,29 @@ pub fn find(text: &str, writable: &[&Path], max: usize) -> Vec<Denial> {
     out
 }
 
+/// Name resolution fails too in a namespace without network.
+const NO_NAMES: &[&str] = &[
+    "EAI_AGAIN",
+    "ENOTFOUND",
+    "Temporary failure in name resolution",
+    "Name or service not known",
+    "failed to lookup address",
+];
+
+/// For a server that did not start: what in its stderr points at the confinement.
+pub fn start_hint(stderr: &str, writable: &[&Path]) -> Option<&'static str> {
+    let found = find(stderr, writable, 50);
+    if found.iter().any(|d| d.kind == Kind::Network) || NO_NAMES.iter().any(|n| stderr.contains(n))
+    {
+        return Some(
+            "the server has no network but loopback; if it needs more, --allow-network gives it the host's",
+        );
+    }
+    found.iter().any(|d| d.kind == Kind::Write).then_some(
+        "the server may write only inside the sandbox; --allow-write DIR lets it write in DIR too",
+    )
+}
+
 fn kind_of(line: &str) -> Option<Kind> {
     if NETWORK.iter().any(|n| line.contains(n)) {
         return Some(Kind::Network);
@@ -110,6 +133,16 @@ mod tests {
             [Some("/etc/x"), Some("/var/y"), Some("/srv/z"), None, None]
         );
         assert_eq!(found[3].kind, Kind::Network);
+    }
+
+    #[test]
+    fn a_failed_start_names_the_protection_in_the_way() {
+        let ws = Path::new("/tmp/mcp-probe-x");
+        let net = start_hint("npm error code EAI_AGAIN", &[ws]).unwrap();
+        assert!(net.contains("--allow-network"), "{net}");
+        let write = start_hint("[Errno 13] Permission denied: '/var/cache/x'", &[ws]).unwrap();
+        assert!(write.contains("--allow-write"), "{write}");
+        assert_eq!(start_hint("Traceback: KeyError", &[ws]), None);
     }
 
     #[test]

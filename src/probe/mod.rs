@@ -234,8 +234,11 @@ fn probe(sandbox: &Sandbox, spec: Spec, limits: Limits) -> Result<Run> {
                 .take(3)
                 .map(|(l, _)| format!("\n  stdout: {l}"))
                 .collect::<String>();
-            let tail = client
-                .stderr_tail()
+            let lines = client.stderr_tail();
+            let hint = denial::start_hint(&lines.join("\n"), &[sandbox.workspace.as_path()])
+                .map(|h| format!("\n  hint: {h}"))
+                .unwrap_or_default();
+            let tail = lines
                 .iter()
                 .rev()
                 .take(15)
@@ -250,7 +253,7 @@ fn probe(sandbox: &Sandbox, spec: Spec, limits: Limits) -> Result<Run> {
                 Reply::Result(_) => unreachable!(),
             };
             bail!(
-                "the server `{}` spoke no MCP: it {why} and {status}{garbage}{tail}",
+                "the server `{}` spoke no MCP: it {why} and {status}{garbage}{tail}{hint}",
                 spec.display()
             );
         }
