@@ -53,7 +53,7 @@ pub struct Status {
 pub fn run(args: ConfineArgs) -> ExitCode {
     // A probe killed outright (SIGKILL, no handler) takes the server with it.
     let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
-    let network = if args.host_network {
+    let mut network = if args.host_network {
         Protection::off("the host's network (--allow-network)")
     } else {
         match network() {
@@ -66,7 +66,6 @@ pub fn run(args: ConfineArgs) -> ExitCode {
         }
     };
     let (writes, signals, unix_refused) = landlock(&args.write);
-    let mut network = network;
     if network.on && !unix_refused {
         // A network namespace separates abstract Unix sockets, not those in the file system.
         network.how.push_str(
