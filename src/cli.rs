@@ -31,6 +31,10 @@ pub enum Command {
     Check(CheckArgs),
     /// Attack a stdio MCP server in a throw-away sandbox and report every effect.
     Probe(crate::probe::ProbeArgs),
+    /// Internal: the launcher `probe` starts each server through.
+    #[cfg(target_os = "linux")]
+    #[command(name = "__confine", hide = true)]
+    Confine(crate::probe::ConfineArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -38,6 +38,8 @@ fn main() -> ExitCode {
         Command::List(args) => list::run(&reporter, args),
         Command::Check(args) => check::run(&reporter, args),
         Command::Probe(args) => probe::run(&reporter, args),
+        #[cfg(target_os = "linux")]
+        Command::Confine(args) => return probe::confine(args),
     };
     match result {
         Ok(code) => code,

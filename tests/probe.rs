@@ -336,8 +336,9 @@ fn a_missing_command_is_exit_2() {
 fn the_whole_process_group_is_killed() {
     let pidfile = tmp().join(format!("grandchild-{}.pid", std::process::id()));
     let _ = std::fs::remove_file(&pidfile);
+    let allow = tmp().display().to_string();
     let (out, _) = probe(
-        &[],
+        &["--allow-write", &allow],
         &["python3", &fixture("grandchild"), pidfile.to_str().unwrap()],
     );
     assert_eq!(
@@ -367,8 +368,16 @@ fn placeholders_and_env_reach_the_server_and_the_sandbox_is_removed() {
     let script = "import os,sys,json; json.dump({'a': sys.argv[1:], 'e': os.environ.get('WHERE')}, open(os.environ['OUT'], 'w')); sys.exit(1)";
     let out_file = tmp().join(format!("placeholders-{}.json", std::process::id()));
     let out_env = format!("OUT={}", out_file.display());
+    let allow = tmp().display().to_string();
     let (out, _) = probe(
-        &["--env", "WHERE={outside}", "--env", &out_env],
+        &[
+            "--env",
+            "WHERE={outside}",
+            "--env",
+            &out_env,
+            "--allow-write",
+            &allow,
+        ],
         &["python3", "-c", script, "{allowed}", "{workspace}"],
     );
     assert_eq!(out.status.code(), Some(2));
@@ -421,8 +430,11 @@ fn redact(text: &str) -> String {
 
 #[test]
 fn json_output_snapshot() {
-    let (out, json) = fixture_run("files", false, &["--only", "path-traversal"]);
+    let (out, mut json) = fixture_run("files", false, &["--only", "path-traversal"]);
     assert_eq!(out.status.code(), Some(1));
+    // The kernel decides the confinement's wording (its Landlock ABI): tests/probe_confine.rs.
+    assert!(json["confinement"]["writes"]["on"].is_boolean(), "{json:#}");
+    json.as_object_mut().unwrap().remove("confinement");
     insta::assert_snapshot!(redact(&format!("{json:#}")));
 }
 
@@ -601,7 +613,9 @@ fn the_environment_is_minimal_unless_inherited() {
         let out_file = tmp().join(format!("env-{inherit}-{}.json", std::process::id()));
         let mut cmd = common::bin();
         cmd.args(["mcp-secure", "probe", "--secret-env", "MY_TOKEN", "--env"])
-            .arg(format!("OUT={}", out_file.display()));
+            .arg(format!("OUT={}", out_file.display()))
+            .arg("--allow-write")
+            .arg(tmp());
         if inherit {
             cmd.arg("--inherit-env");
         }
@@ -819,15 +833,20 @@ fn a_server_that_dies_on_an_unknown_method_is_restarted_and_still_attacked() {
 fn a_child_that_escaped_the_group_cannot_keep_the_probe_waiting() {
     let pidfile = tmp().join(format!("escaped-{}.pid", std::process::id()));
     let started = std::time::Instant::now();
+    let allow = tmp().display().to_string();
     let (out, json) = probe(
-        &["--only", "stdout-pollution"],
+        &["--only", "stdout-pollution", "--allow-write", &allow],
         &["python3", &fixture("escape"), pidfile.to_str().unwrap()],
     );
     let elapsed = started.elapsed();
-    // The escaped child outlives the probe by design; stop it before asserting anything.
-    if let Ok(pid) = std::fs::read_to_string(&pidfile) {
+    let pid = std::fs::read_to_string(&pidfile).unwrap();
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
+    let gone = stat.is_empty() || stat.split(' ').nth(2) == Some("Z");
+    if !gone {
         let _ = std::process::Command::new("kill").arg(pid.trim()).status();
     }
+    // The probe is its subreaper, so the child that left the group was swept at the stop.
+    assert!(gone, "the escaped child {pid} survived: {stat}");
     assert_eq!(
         out.status.code(),
         Some(1),

@@ -131,6 +131,8 @@ fn ctrl_c_kills_the_server_group_and_exits() {
             "probe",
             "--timeout",
             "60",
+            "--allow-write",
+            &tmp().display().to_string(),
             "--",
             "python3",
             &fixture("grandchild"),

@@ -19,7 +19,13 @@ pub enum Format {
     after_help = "Placeholders {allowed}, {workspace} and {outside} in ARGS and --env values are replaced \
     by sandbox paths before the server starts. The server runs in {allowed}: relative paths to files \
     that exist here are made absolute. Without `-- CMD`, the current cargo package is built and \
-    probed with [package.metadata.mcp-secure.probe]."
+    probed with [package.metadata.mcp-secure.probe].\n\n\
+    On Linux the server is confined: it can write only inside the sandbox folder and the \
+    --allow-write folders (Landlock), has no network but loopback (a user and network namespace; \
+    --allow-network keeps the host's), cannot signal processes outside the sandbox, and every \
+    process it started, even one that left its group, is killed when it stops. It can still read \
+    any file the user can. The report says which protections were in place and which were not; \
+    a write or connection the sandbox refused is reported as a finding."
 )]
 pub struct ProbeArgs {
     /// Output format: people text on stderr, or JSON / SARIF on stdout.
@@ -41,6 +47,14 @@ pub struct ProbeArgs {
     /// Pass this process's whole environment to the server (canaries still override).
     #[arg(long)]
     pub inherit_env: bool,
+
+    /// Also let the server write in DIR, outside the sandbox (repeatable; said in the report).
+    #[arg(long = "allow-write", value_name = "DIR")]
+    pub allow_write: Vec<PathBuf>,
+
+    /// Give the server the host's network instead of loopback only (said in the report).
+    #[arg(long)]
+    pub allow_network: bool,
 
     /// Copy DIR into {allowed} before the server starts.
     #[arg(long, value_name = "DIR")]

@@ -1,13 +1,15 @@
 //! JSON-RPC over the server's stdio with a timeout on every response.
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Write};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::io::{BufReader, Write};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use super::confine::STATUS_PREFIX;
+use super::lines::{Line, MAX_MESSAGE, read_bounded};
 use super::process::{Group, Spec};
 
 /// Protocol versions the probe knows.
@@ -24,6 +26,18 @@ const DRAIN_TIME: Duration = Duration::from_secs(1);
 const DRAIN_LINES: usize = 1000;
 /// Non-JSON-RPC stdout lines kept as evidence.
 const MAX_POLLUTION: usize = 100;
+/// Stdout lines waiting for the probe: with lines of up to 16 MiB, this bounds the memory.
+const QUEUED_LINES: usize = 2;
+/// Recent stderr lines kept for the denial check between two looks.
+const FRESH_LINES: usize = 200;
+
+/// What the stdout reader hands over.
+enum Incoming {
+    Text(String),
+    /// A line passed `MAX_MESSAGE`: it is being thrown away.
+    TooLong,
+    Eof,
+}
 
 /// How one request ended.
 #[derive(Debug, Clone)]
@@ -48,6 +62,11 @@ struct Stderr {
     kept_bytes: usize,
     /// False once a line was cut or the bound was reached.
     complete: bool,
+    /// Lines since the session last looked for refused effects.
+    fresh: Vec<String>,
+    /// What the launcher said it put in place (its first line), as JSON.
+    confinement: Option<String>,
+    lines: usize,
 }
 
 /// How a server stopped once its stdin was closed, and everything it wrote to stderr.
@@ -63,7 +82,7 @@ pub struct Client {
     group: Group,
     /// Lines for the writer thread: a server that stops reading cannot block the probe.
     stdin: Option<Sender<Vec<u8>>>,
-    rx: Receiver<Option<String>>,
+    rx: Receiver<Incoming>,
     stderr: Arc<Mutex<Stderr>>,
     stderr_reader: Option<std::thread::JoinHandle<()>>,
     next_id: i64,
@@ -71,6 +90,8 @@ pub struct Client {
     pub pollution: Vec<(String, String)>,
     /// JSON-RPC protocol problems seen (responses to unknown ids, wrong `jsonrpc`, ...).
     pub violations: Vec<String>,
+    /// Methods in flight when a stdout line longer than `MAX_MESSAGE` came.
+    pub oversized: Vec<String>,
     roots: String,
 }
 
@@ -100,37 +121,45 @@ impl Client {
             .stderr
             .take()
             .ok_or_else(|| std::io::Error::other("no stderr pipe"))?;
-        let (tx, rx) = channel();
+        let (tx, rx) = sync_channel(QUEUED_LINES);
         std::thread::spawn(move || {
             let mut reader = BufReader::new(stdout);
             let mut buf = Vec::new();
             loop {
-                buf.clear();
-                match reader.read_until(b'\n', &mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {
-                        if tx
-                            .send(Some(
-                                String::from_utf8_lossy(&buf)
-                                    .trim_end_matches(['\n', '\r'])
-                                    .to_string(),
-                            ))
-                            .is_err()
-                        {
+                let cut = tx.clone();
+                let mut on_cut = move || {
+                    let _ = cut.send(Incoming::TooLong);
+                };
+                match read_bounded(&mut reader, &mut buf, MAX_MESSAGE, &mut on_cut) {
+                    Ok(Line::Eof) | Err(_) => break,
+                    // Already reported as it passed the cap; its head is no message.
+                    Ok(Line::Cut { .. }) => {}
+                    Ok(Line::Whole) => {
+                        let text = String::from_utf8_lossy(&buf)
+                            .trim_end_matches('\r')
+                            .to_string();
+                        if tx.send(Incoming::Text(text)).is_err() {
                             return;
                         }
                     }
                 }
             }
-            let _ = tx.send(None);
+            let _ = tx.send(Incoming::Eof);
         });
         let stderr = Arc::new(Mutex::new(Stderr::default()));
         let log = Arc::clone(&stderr);
         let stderr_reader = std::thread::spawn(move || {
-            let reader = BufReader::new(stderr_pipe);
-            for line in reader.split(b'\n').map_while(Result::ok) {
+            let mut reader = BufReader::new(stderr_pipe);
+            let mut buf = Vec::new();
+            loop {
+                let line = read_bounded(&mut reader, &mut buf, STDERR_LINE_BYTES, &mut || {});
+                let cut = match line {
+                    Ok(Line::Eof) | Err(_) => break,
+                    Ok(Line::Whole) => false,
+                    Ok(Line::Cut { .. }) => true,
+                };
                 if let Ok(mut log) = log.lock() {
-                    log.push(&line);
+                    log.push(&buf, cut);
                 }
             }
         });
@@ -144,8 +173,47 @@ impl Client {
             next_id: 0,
             pollution: Vec::new(),
             violations: Vec::new(),
+            oversized: Vec::new(),
             roots,
         })
+    }
+
+    /// What the launcher reported (JSON), waiting up to `within` for its line.
+    pub fn confinement(&self, within: Duration) -> Option<String> {
+        let deadline = Instant::now() + within;
+        loop {
+            let (seen, lines) = self
+                .stderr
+                .lock()
+                .map(|log| (log.confinement.clone(), log.lines))
+                .unwrap_or_default();
+            if seen.is_some() || lines > 0 || Instant::now() >= deadline {
+                return seen;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Waits up to `within` for the server's stderr to close (it exited), so that its last
+    /// lines are read before they are quoted.
+    pub fn settle_stderr(&self, within: Duration) {
+        let deadline = Instant::now() + within;
+        while self
+            .stderr_reader
+            .as_ref()
+            .is_some_and(|r| !r.is_finished())
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Stderr lines since the last call.
+    pub fn take_fresh_stderr(&self) -> Vec<String> {
+        self.stderr
+            .lock()
+            .map(|mut log| std::mem::take(&mut log.fresh))
+            .unwrap_or_default()
     }
 
     pub fn stderr_tail(&self) -> Vec<String> {
@@ -170,9 +238,10 @@ impl Client {
                 break;
             }
             match self.rx.recv_timeout(left) {
-                Ok(Some(line)) => {
+                Ok(Incoming::Text(line)) => {
                     self.route(&line, -1, "(after stdin was closed)");
                 }
+                Ok(Incoming::TooLong) => self.oversized.push("(after stdin was closed)".into()),
                 _ => break,
             }
         }
@@ -258,8 +327,12 @@ impl Client {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let line = match self.rx.recv_timeout(left) {
-                Ok(Some(line)) => line,
-                Ok(None) | Err(RecvTimeoutError::Disconnected) => return Reply::Closed,
+                Ok(Incoming::Text(line)) => line,
+                Ok(Incoming::TooLong) => {
+                    self.oversized.push(method.to_string());
+                    continue;
+                }
+                Ok(Incoming::Eof) | Err(RecvTimeoutError::Disconnected) => return Reply::Closed,
                 Err(RecvTimeoutError::Timeout) => return Reply::Timeout,
             };
             if let Some(reply) = self.route(&line, id, method) {
@@ -372,18 +445,33 @@ impl Default for Stderr {
             kept: Vec::new(),
             kept_bytes: 0,
             complete: true,
+            fresh: Vec::new(),
+            confinement: None,
+            lines: 0,
         }
     }
 }
 
 impl Stderr {
-    fn push(&mut self, line: &[u8]) {
+    fn push(&mut self, line: &[u8], cut: bool) {
+        let text = String::from_utf8_lossy(line);
+        self.lines += 1;
+        // The launcher's line comes first, before the server runs: the server cannot forge it.
+        if let Some(status) = text.strip_prefix(STATUS_PREFIX)
+            && self.lines == 1
+        {
+            self.confinement = Some(status.to_string());
+            return;
+        }
         if self.tail.len() == STDERR_LINES {
             self.tail.pop_front();
         }
-        let text = String::from_utf8_lossy(line);
-        self.tail.push_back(text.chars().take(400).collect());
-        if text.len() > STDERR_LINE_BYTES || self.kept_bytes + text.len() > STDERR_KEPT_BYTES {
+        let short: String = text.chars().take(400).collect();
+        if self.fresh.len() < FRESH_LINES {
+            self.fresh.push(short.clone());
+        }
+        self.tail.push_back(short);
+        if cut || self.kept_bytes + text.len() > STDERR_KEPT_BYTES {
             self.complete = false;
         }
         if self.complete {

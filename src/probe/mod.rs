@@ -6,10 +6,17 @@ mod attacks;
 #[cfg(test)]
 mod checks;
 mod client;
+#[cfg(target_os = "linux")]
+mod confine;
+mod denial;
 mod derive;
+mod lines;
+#[cfg(target_os = "linux")]
+mod netlink;
 mod observe;
 mod process;
 mod project;
+mod reaper;
 mod report;
 mod sandbox;
 mod session;
@@ -24,9 +31,11 @@ use serde_json::{Value, json};
 
 pub use args::{Format, ProbeArgs};
 use client::{Client, KNOWN_VERSIONS, Reply};
+#[cfg(target_os = "linux")]
+pub use confine::{ConfineArgs, run as confine};
 use process::Spec;
 pub use report::Run;
-use report::{ServerInfo, ToolStatus};
+use report::{Confinement, ServerInfo, ToolStatus};
 use sandbox::Sandbox;
 use session::{Limits, Session};
 use tool::Tool;
@@ -94,6 +103,7 @@ fn execute(reporter: &Reporter, args: &ProbeArgs) -> Result<Run> {
         bail!("`{bad}` is not a checklist id: see `cargo mcp-secure list`");
     }
     process::install_interrupt_handler();
+    let processes = reaper::become_subreaper();
     let started = Instant::now();
     let (program, raw_args, mut env, secret_env) =
         if let Some((program, rest)) = args.command.split_first() {
@@ -111,6 +121,13 @@ fn execute(reporter: &Reporter, args: &ProbeArgs) -> Result<Run> {
         };
     env.extend(args.env.iter().cloned());
     let mut sandbox = Sandbox::create(&secret_env, args.seed.as_deref())?;
+    let mut writable = vec![sandbox.workspace.clone()];
+    for dir in &args.allow_write {
+        writable.push(
+            dir.canonicalize()
+                .with_context(|| format!("--allow-write {}: no such folder", dir.display()))?,
+        );
+    }
     let spec = Spec {
         program: absolute_if_local(&sandbox.expand(&program), true),
         args: raw_args
@@ -120,6 +137,7 @@ fn execute(reporter: &Reporter, args: &ProbeArgs) -> Result<Run> {
         cwd: sandbox.allowed.clone(),
         env: server_env(&sandbox, &env),
         inherit_env: args.inherit_env,
+        confine: confinement(writable, args.allow_network),
     };
     let limits = Limits {
         timeout: Duration::from_secs_f64(args.timeout),
@@ -133,6 +151,7 @@ fn execute(reporter: &Reporter, args: &ProbeArgs) -> Result<Run> {
     let workspace = args.keep.then(|| sandbox.keep().display().to_string());
     let mut run = outcome?;
     run.workspace = workspace;
+    run.confinement.processes = processes;
     if !args.only.is_empty() {
         run.findings.retain(|f| args.only.contains(&f.id));
     }
@@ -157,6 +176,21 @@ fn absolute_if_local(arg: &str, program: bool) -> String {
     }
 }
 
+#[cfg(target_os = "linux")]
+fn confinement(writable: Vec<std::path::PathBuf>, host_network: bool) -> Option<process::Confine> {
+    Some(process::Confine {
+        writable,
+        host_network,
+    })
+}
+
+/// Landlock and namespaces are Linux's: elsewhere the server starts unconfined, and the
+/// report's header says so.
+#[cfg(not(target_os = "linux"))]
+fn confinement(_: Vec<std::path::PathBuf>, _: bool) -> Option<process::Confine> {
+    None
+}
+
 fn server_env(sandbox: &Sandbox, user: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     let mut env = BTreeMap::new();
     env.insert(
@@ -165,6 +199,7 @@ fn server_env(sandbox: &Sandbox, user: &BTreeMap<String, String>) -> BTreeMap<St
     );
     env.insert("HOME".into(), sandbox.home.display().to_string());
     env.insert("LANG".into(), "C.UTF-8".into());
+    env.insert("TMPDIR".into(), sandbox.tmp.display().to_string());
     for (k, v) in &sandbox.secrets {
         env.insert(k.clone(), v.clone());
     }
@@ -176,6 +211,7 @@ fn server_env(sandbox: &Sandbox, user: &BTreeMap<String, String>) -> BTreeMap<St
 
 /// Starts the server, checks the handshake and the listings, attacks each tool.
 fn probe(sandbox: &Sandbox, spec: Spec, limits: Limits) -> Result<Run> {
+    let before = observe::snapshot(sandbox);
     let mut client = Client::spawn(&spec).with_context(|| {
         format!(
             "could not start `{}`: check the command and PATH",
@@ -191,14 +227,18 @@ fn probe(sandbox: &Sandbox, spec: Spec, limits: Limits) -> Result<Run> {
             let status = client
                 .exit_status(Duration::from_millis(500))
                 .map_or("is still running".to_string(), |s| format!("exited ({s})"));
+            client.settle_stderr(Duration::from_millis(500));
             let garbage = client
                 .pollution
                 .iter()
                 .take(3)
                 .map(|(l, _)| format!("\n  stdout: {l}"))
                 .collect::<String>();
-            let tail = client
-                .stderr_tail()
+            let lines = client.stderr_tail();
+            let hint = denial::start_hint(&lines.join("\n"), &[sandbox.workspace.as_path()])
+                .map(|h| format!("\n  hint: {h}"))
+                .unwrap_or_default();
+            let tail = lines
                 .iter()
                 .rev()
                 .take(15)
@@ -213,16 +253,21 @@ fn probe(sandbox: &Sandbox, spec: Spec, limits: Limits) -> Result<Run> {
                 Reply::Result(_) => unreachable!(),
             };
             bail!(
-                "the server `{}` spoke no MCP: it {why} and {status}{garbage}{tail}",
+                "the server `{}` spoke no MCP: it {why} and {status}{garbage}{tail}{hint}",
                 spec.display()
             );
         }
     };
-    let mut s = Session::new(sandbox, spec, client, limits);
+    let confinement = Confinement::from_launcher(
+        spec.confine.is_some(),
+        client.confinement(Duration::from_secs(1)).as_deref(),
+    );
+    let mut s = Session::new(sandbox, spec, client, limits, before);
     let server = handshake_checks(&mut s, &init);
     attacks::protocol::unknown_method(&mut s);
     s.check_pollution(None);
     let tools = list_tools(&mut s);
+    s.startup_effects();
     attacks::metadata::tools(&mut s, &tools);
     attacks::metadata::others(&mut s, &init);
     let mut statuses = Vec::new();
@@ -260,16 +305,15 @@ fn probe(sandbox: &Sandbox, spec: Spec, limits: Limits) -> Result<Run> {
         calls: s.calls,
         stopped: s.stopped.clone(),
         workspace: None,
+        confinement,
     })
 }
 
 fn handshake_checks(s: &mut Session, init: &Value) -> ServerInfo {
     let info = init.get("serverInfo");
     let field = |k: &str| {
-        info.and_then(|i| i.get(k))
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string()
+        let text = info.and_then(|i| i.get(k)).and_then(Value::as_str);
+        observe::clip_noted(text.unwrap_or(""), observe::REPORT_CHARS)
     };
     let protocol = init
         .get("protocolVersion")
@@ -319,7 +363,8 @@ fn handshake_checks(s: &mut Session, init: &Value) -> ServerInfo {
 fn list_tools(s: &mut Session) -> Vec<Tool> {
     let mut tools = Vec::new();
     let mut cursor: Option<String> = None;
-    for _ in 0..MAX_PAGES {
+    let mut cursors = std::collections::HashSet::new();
+    for page in 1..=MAX_PAGES {
         let params = cursor.as_ref().map_or(json!({}), |c| json!({"cursor": c}));
         let request = json!({"jsonrpc": "2.0", "method": "tools/list", "params": params});
         let r = match s.request("tools/list", params) {
@@ -357,9 +402,33 @@ fn list_tools(s: &mut Session) -> Vec<Tool> {
             .get("nextCursor")
             .and_then(Value::as_str)
             .map(str::to_string);
-        if cursor.is_none() {
+        let Some(next) = cursor.as_deref() else {
             break;
-        }
+        };
+        let observed = if !cursors.insert(next.to_string()) {
+            format!(
+                "page {page} gave the cursor {:?} again: the listing would never end",
+                observe::clip(next, 200)
+            )
+        } else if page == MAX_PAGES {
+            format!("a cursor still came after {MAX_PAGES} pages: the probe stopped listing")
+        } else {
+            continue;
+        };
+        let ev = Evidence {
+            argument: None,
+            request,
+            observed,
+        };
+        s.report(
+            "protocol-violation",
+            Severity::Warn,
+            None,
+            "pagination",
+            "the server's tools/list pagination does not end".into(),
+            Some(ev),
+        );
+        break;
     }
     tools
 }

@@ -19,13 +19,13 @@ pub fn snapshot(sandbox: &Sandbox) -> Snapshot {
     walk(
         &sandbox.workspace,
         &sandbox.workspace,
-        &sandbox.home,
+        &sandbox.private_dirs(),
         &mut out,
     );
     out
 }
 
-fn walk(root: &Path, dir: &Path, skip: &Path, out: &mut Snapshot) {
+fn walk(root: &Path, dir: &Path, skip: &[&Path], out: &mut Snapshot) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -34,7 +34,7 @@ fn walk(root: &Path, dir: &Path, skip: &Path, out: &mut Snapshot) {
             return;
         }
         let path = entry.path();
-        if path == skip {
+        if skip.contains(&path.as_path()) {
             continue;
         }
         let Ok(meta) = std::fs::symlink_metadata(&path) else {
@@ -257,6 +257,17 @@ fn internal_path(line: &str, sandbox: &Sandbox) -> Option<String> {
     None
 }
 
+/// Characters of server text a report keeps in one message or observation.
+pub const REPORT_CHARS: usize = 2000;
+
+/// `text` cut to about `max` bytes, saying how long it was.
+pub fn clip_noted(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    format!("{} ({} bytes in all)", clip(text, max), text.len())
+}
+
 pub fn clip(text: &str, max: usize) -> String {
     if text.len() <= max {
         return text.to_string();
@@ -298,6 +309,15 @@ mod tests {
         );
         assert_eq!(kind("file not found (ref 12ab)"), None);
         assert_eq!(kind("at least 3 characters: 1:2"), None);
+    }
+
+    #[test]
+    fn long_text_is_clipped_with_its_size() {
+        assert_eq!(clip_noted("short", 10), "short");
+        let long = "é".repeat(3000);
+        let clipped = clip_noted(&long, REPORT_CHARS);
+        assert!(clipped.len() < REPORT_CHARS + 40, "{}", clipped.len());
+        assert!(clipped.ends_with("… (6000 bytes in all)"), "{clipped}");
     }
 
     #[test]

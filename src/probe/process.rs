@@ -1,5 +1,5 @@
-//! The server process: spawned in its own process group, killed with its whole group on
-//! drop, on timeout and on Ctrl-C.
+//! The server process: started through the `__confine` launcher in its own process group,
+//! killed with its whole group and every other descendant on drop, on timeout and on Ctrl-C.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -19,9 +19,11 @@ pub fn install_interrupt_handler() {
     let _ = ctrlc::set_handler(|| {
         INTERRUPTED.store(true, Ordering::SeqCst);
         let groups = GROUPS.lock().map(|g| g.clone()).unwrap_or_default();
-        for pgid in groups {
-            let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
+        for pgid in &groups {
+            let _ = killpg(Pid::from_raw(*pgid), Signal::SIGKILL);
         }
+        // The servers themselves are left for their `Child` to reap: it waits for them.
+        super::reaper::sweep(&groups);
     });
 }
 
@@ -37,6 +39,16 @@ pub struct Spec {
     pub cwd: PathBuf,
     pub env: BTreeMap<String, String>,
     pub inherit_env: bool,
+    /// How the launcher confines the server; None starts it directly.
+    pub confine: Option<Confine>,
+}
+
+/// What the `__confine` launcher is told.
+#[derive(Debug, Clone)]
+pub struct Confine {
+    /// The only folders the server may write in.
+    pub writable: Vec<PathBuf>,
+    pub host_network: bool,
 }
 
 impl Spec {
@@ -56,7 +68,21 @@ pub struct Group {
 
 impl Group {
     pub fn spawn(spec: &Spec) -> std::io::Result<Self> {
-        let mut cmd = Command::new(&spec.program);
+        let mut cmd = match &spec.confine {
+            Some(confine) => {
+                let mut cmd = Command::new(std::env::current_exe()?);
+                cmd.arg("__confine");
+                for dir in &confine.writable {
+                    cmd.arg("--write").arg(dir);
+                }
+                if confine.host_network {
+                    cmd.arg("--host-network");
+                }
+                cmd.arg("--").arg(&spec.program);
+                cmd
+            }
+            None => Command::new(&spec.program),
+        };
         cmd.args(&spec.args).current_dir(&spec.cwd);
         if !spec.inherit_env {
             cmd.env_clear();
@@ -78,13 +104,21 @@ impl Group {
         self.child.try_wait().ok().flatten()
     }
 
-    /// Kills the whole group (the server and every child it left behind) and reaps the server.
+    /// Kills the whole group (the server and every child it left behind) and reaps the server;
+    /// once no other server runs, every other descendant too (those that left the group).
     pub fn kill(&mut self) {
         let _ = killpg(Pid::from_raw(self.pgid), Signal::SIGKILL);
         let _ = self.child.kill();
         let _ = self.child.wait();
-        if let Ok(mut g) = GROUPS.lock() {
-            g.retain(|p| *p != self.pgid);
+        let alone = match GROUPS.lock() {
+            Ok(mut g) => {
+                g.retain(|p| *p != self.pgid);
+                g.is_empty()
+            }
+            Err(_) => false,
+        };
+        if alone {
+            super::reaper::sweep(&[]);
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Rendering a probe run: JSON or SARIF on stdout, people text on stderr.
 
 use console::Style;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::finding::{Finding, Severity};
@@ -27,7 +27,102 @@ pub struct ToolStatus {
     pub baseline: Option<String>,
 }
 
+/// One protection: whether it is in place, and how or why not.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Protection {
+    pub on: bool,
+    pub how: String,
+}
+
+impl Protection {
+    pub fn on(how: impl Into<String>) -> Self {
+        Self {
+            on: true,
+            how: how.into(),
+        }
+    }
+
+    pub fn off(why: impl Into<String>) -> Self {
+        Self {
+            on: false,
+            how: why.into(),
+        }
+    }
+}
+
+/// Which protections held the server in, and which did not: never left unsaid.
+#[derive(Debug, Clone, Serialize)]
+pub struct Confinement {
+    pub writes: Protection,
+    pub network: Protection,
+    pub processes: Protection,
+    pub signals: Protection,
+    pub reads: Protection,
+}
+
+/// What the launcher reports on its first stderr line.
+#[derive(Deserialize)]
+struct Launcher {
+    writes: Protection,
+    network: Protection,
+    signals: Protection,
+}
+
+impl Confinement {
+    /// From the launcher's line; `confined` is false where the server was started directly.
+    pub fn from_launcher(confined: bool, status: Option<&str>) -> Self {
+        let launcher = status.and_then(|s| serde_json::from_str::<Launcher>(s).ok());
+        let missing = if confined {
+            "the launcher reported nothing, so this protection is taken as off"
+        } else {
+            "not on this OS: the server runs with the user's full privileges"
+        };
+        let (writes, network, signals) = match launcher {
+            Some(l) => (l.writes, l.network, l.signals),
+            None => (
+                Protection::off(missing),
+                Protection::off(missing),
+                Protection::off(missing),
+            ),
+        };
+        Self {
+            writes,
+            network,
+            signals,
+            processes: Protection::off("not set up"),
+            reads: Protection::off(
+                "the server can read any file the user can; the probe sees reads of its own canaries only",
+            ),
+        }
+    }
+
+    fn all(&self) -> [(&'static str, &Protection); 5] {
+        [
+            ("writes", &self.writes),
+            ("network", &self.network),
+            ("processes", &self.processes),
+            ("signals", &self.signals),
+            ("reads", &self.reads),
+        ]
+    }
+}
+
+impl ToolStatus {
+    /// A copy whose server-given texts (a name of megabytes, say) are clipped for the report.
+    fn clipped(&self) -> Self {
+        let clip = |t: &String| super::observe::clip_noted(t, super::observe::REPORT_CHARS);
+        Self {
+            name: clip(&self.name),
+            attacked: self.attacked,
+            reason: self.reason.as_ref().map(clip),
+            derived: self.derived.as_ref().map(clip),
+            baseline: self.baseline.as_ref().map(clip),
+        }
+    }
+}
+
 pub struct Run {
+    pub confinement: Confinement,
     pub server: ServerInfo,
     pub tools: Vec<ToolStatus>,
     pub findings: Vec<Finding>,
@@ -54,8 +149,9 @@ pub fn json(run: &Run) -> Value {
         })
         .collect();
     json!({
+        "confinement": run.confinement,
         "server": run.server,
-        "tools": run.tools,
+        "tools": run.tools.iter().map(ToolStatus::clipped).collect::<Vec<_>>(),
         "findings": findings,
         "calls": run.calls,
         "stopped": run.stopped,
@@ -63,6 +159,14 @@ pub fn json(run: &Run) -> Value {
 }
 
 pub fn human(reporter: &Reporter, run: &Run) {
+    let tools: Vec<ToolStatus> = run.tools.iter().map(ToolStatus::clipped).collect();
+    for (name, p) in run.confinement.all() {
+        if p.on {
+            reporter.status("Sandbox", format!("{name}: {}", p.how));
+        } else {
+            reporter.warn(format!("sandbox: {name} not confined: {}", p.how));
+        }
+    }
     for f in &run.findings {
         let (label, style) = match f.severity {
             Severity::Fail => ("error", Style::new().red().bold()),
@@ -102,7 +206,7 @@ pub fn human(reporter: &Reporter, run: &Run) {
         ));
         reporter.err_line("");
     }
-    for t in run.tools.iter().filter(|t| !t.attacked) {
+    for t in tools.iter().filter(|t| !t.attacked) {
         reporter.note(format!(
             "tool `{}` not attacked: {}",
             t.name,
@@ -143,7 +247,7 @@ pub fn human(reporter: &Reporter, run: &Run) {
         .iter()
         .filter(|f| f.severity == Severity::Warn)
         .count();
-    let attacked = run.tools.iter().filter(|t| t.attacked).count();
+    let attacked = tools.iter().filter(|t| t.attacked).count();
     reporter.status(
         "Probed",
         format!(
@@ -151,7 +255,7 @@ pub fn human(reporter: &Reporter, run: &Run) {
             run.server.name,
             run.server.version,
             run.server.protocol,
-            run.tools.len(),
+            tools.len(),
             run.calls
         ),
     );

@@ -23,6 +23,8 @@ pub struct Sandbox {
     pub outside: PathBuf,
     pub evil: PathBuf,
     pub home: PathBuf,
+    /// The server's TMPDIR: what it writes there is no effect.
+    pub tmp: PathBuf,
     /// Name of the canary file in `outside` (random, so a listing of `outside` reveals it).
     pub canary_file: String,
     /// A file in `outside` that no payload ever names: seeing its name proves a listing outside.
@@ -72,6 +74,7 @@ impl Sandbox {
         let outside = workspace.join("outside");
         let tag = random_hex(4);
         let home = workspace.join("home");
+        let tmp = workspace.join("tmp");
         let canary_file = format!("canary-{}.txt", random_hex(4));
         let evil_file = format!("sibling-{}.txt", random_hex(4));
         let unlisted_file = format!("unlisted-{}.txt", random_hex(4));
@@ -93,6 +96,7 @@ impl Sandbox {
             outside,
             evil,
             home,
+            tmp,
             canary_file,
             unlisted_file,
             evil_file,
@@ -118,6 +122,7 @@ impl Sandbox {
             &self.evil,
             outside,
             &self.home,
+            &self.tmp,
             &allowed.join("docs/notes"),
             &outside.join("private"),
         ] {
@@ -189,12 +194,44 @@ impl Sandbox {
         format!("mcp-probe-{}-{n}", self.tag)
     }
 
+    /// Folders a snapshot leaves out: the server's HOME and TMPDIR are its own.
+    pub fn private_dirs(&self) -> [&Path; 2] {
+        [&self.home, &self.tmp]
+    }
+
     /// Keeps the folder on disk and returns its path.
     pub fn keep(&mut self) -> PathBuf {
         if let Some(dir) = self.dir.take() {
             let _ = dir.keep();
         }
         self.workspace.clone()
+    }
+}
+
+impl Drop for Sandbox {
+    /// Removes the folder even where the server took away its own permissions (a folder of
+    /// mode 000 stops a plain removal for a user other than root).
+    fn drop(&mut self) {
+        let Some(dir) = self.dir.take() else {
+            return;
+        };
+        if std::fs::remove_dir_all(dir.path()).is_err() {
+            writable_again(dir.path());
+            let _ = std::fs::remove_dir_all(dir.path());
+        }
+    }
+}
+
+fn writable_again(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o700));
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            writable_again(&entry.path());
+        }
     }
 }
 

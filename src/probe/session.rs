@@ -13,6 +13,10 @@ use super::sandbox::Sandbox;
 use super::tool::Tool;
 use crate::finding::{Evidence, Finding, Severity};
 
+mod audit;
+mod effects;
+mod framing;
+
 const MAX_RESTARTS: usize = 5;
 const RATE_RETRIES: usize = 3;
 
@@ -83,8 +87,14 @@ pub struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
-    pub fn new(sandbox: &'a Sandbox, spec: Spec, client: Client, limits: Limits) -> Self {
-        let snap = observe::snapshot(sandbox);
+    /// `snap` is the sandbox as it was before the server started.
+    pub fn new(
+        sandbox: &'a Sandbox,
+        spec: Spec,
+        client: Client,
+        limits: Limits,
+        snap: Snapshot,
+    ) -> Self {
         Self {
             sandbox,
             spec,
@@ -146,8 +156,11 @@ impl<'a> Session<'a> {
         {
             return;
         }
+        // Whatever the server sent, a report holds a bounded copy.
+        let message = observe::clip_noted(&message, observe::REPORT_CHARS);
         let evidence = evidence.map(|mut e| {
             shorten(&mut e.request);
+            e.observed = observe::clip_noted(&e.observed, observe::REPORT_CHARS);
             e
         });
         self.findings.push(Finding {
@@ -158,7 +171,7 @@ impl<'a> Session<'a> {
             location: None,
             labels: Vec::new(),
             help: None,
-            tool: tool.map(str::to_string),
+            tool: tool.map(|t| observe::clip_noted(t, observe::REPORT_CHARS)),
             evidence,
         });
     }
@@ -442,6 +455,14 @@ impl<'a> Session<'a> {
                 ev(list),
             );
         }
+        let cause = effects::Cause {
+            tool: &tool.name,
+            request: &o.request,
+            argument,
+            effect,
+            technique,
+        };
+        self.refused_effects(&o.text, Some(&cause));
         self.check_pollution(Some(&o.request));
     }
 
@@ -449,83 +470,6 @@ impl<'a> Session<'a> {
     pub fn restore(&mut self) {
         let _ = self.sandbox.populate();
         self.snap = observe::snapshot(self.sandbox);
-    }
-
-    /// Files stdout-pollution and protocol-violation findings for what the client saw since the last look.
-    pub fn check_pollution(&mut self, request: Option<&Value>) {
-        let Some(client) = self.client.as_mut() else {
-            return;
-        };
-        let violations = std::mem::take(&mut client.violations);
-        for v in violations {
-            let evidence = Evidence {
-                argument: None,
-                request: request.cloned().unwrap_or(Value::Null),
-                observed: v,
-            };
-            self.report(
-                "protocol-violation",
-                Severity::Warn,
-                None,
-                "jsonrpc",
-                "the server broke JSON-RPC framing".into(),
-                Some(evidence),
-            );
-        }
-        let Some(client) = self.client.as_ref() else {
-            return;
-        };
-        if client.pollution.len() <= self.pollution_seen {
-            return;
-        }
-        let (line, method) = client.pollution[self.pollution_seen].clone();
-        self.pollution_seen = client.pollution.len();
-        let evidence = Evidence {
-            argument: None,
-            request: request.cloned().unwrap_or(Value::Null),
-            observed: format!("stdout line during `{method}`: {line}"),
-        };
-        self.report(
-            "stdout-pollution",
-            Severity::Fail,
-            None,
-            "stdout",
-            "the server wrote non-JSON-RPC text to stdout".into(),
-            Some(evidence),
-        );
-    }
-
-    /// A malformed JSON line must not bring the server down: it is followed by a ping.
-    pub fn malformed_json(&mut self) {
-        if !self.wants("crash-or-hang") || !self.budget_ok() {
-            return;
-        }
-        const LINE: &str = "{\"jsonrpc\": \"2.0\", \"id\": 7, \"method\": \"tools/list\", ";
-        let timeout = self.limits.timeout;
-        let Some(client) = self.client() else { return };
-        client.send_line(LINE);
-        let reply = client.request("ping", json!({}), timeout);
-        self.check_pollution(None);
-        if matches!(reply, Reply::Closed | Reply::Timeout) {
-            let observed = match reply {
-                Reply::Closed => "the server exited after one malformed JSON line",
-                _ => "the server stopped answering (even ping) after one malformed JSON line",
-            };
-            let ev = Evidence {
-                argument: None,
-                request: Value::String(LINE.into()),
-                observed: observed.into(),
-            };
-            self.report(
-                "crash-or-hang",
-                Severity::Fail,
-                None,
-                "malformed",
-                "malformed JSON breaks the server".into(),
-                Some(ev),
-            );
-            self.discard_client();
-        }
     }
 
     /// Stops the server as an MCP client does (stdin closed, then a wait) and judges what it
@@ -567,91 +511,6 @@ impl<'a> Session<'a> {
             self.audit_lines(tools, &stopped.stderr);
         }
     }
-
-    /// Every answered call to a listed tool should leave a line naming the tool on stderr,
-    /// and no planted secret may appear there. The probe cannot parse every server's log
-    /// format, so it counts lines that name the tool: lenient, never a false alarm for a
-    /// server that logs each call with its tool's name.
-    fn audit_lines(&mut self, tools: &[Tool], stderr: &[String]) {
-        let answered = std::mem::take(&mut self.answered);
-        for (name, (calls, request)) in answered {
-            if !tools.iter().any(|t| t.name == name) {
-                continue;
-            }
-            let lines = stderr.iter().filter(|l| names_tool(l, &name)).count();
-            if lines >= calls {
-                continue;
-            }
-            let evidence = Evidence {
-                argument: None,
-                request,
-                observed: format!(
-                    "{lines} stderr {} `{name}` after {calls} answered {} to it",
-                    if lines == 1 {
-                        "line names"
-                    } else {
-                        "lines name"
-                    },
-                    if calls == 1 { "call" } else { "calls" },
-                ),
-            };
-            self.report(
-                "missing-audit-log",
-                Severity::Warn,
-                Some(&name),
-                "record-per-call",
-                format!(
-                    "{calls} {} to `{name}` left {lines} {} naming it on stderr: not every call is audited",
-                    if calls == 1 { "call" } else { "calls" },
-                    if lines == 1 { "line" } else { "lines" },
-                ),
-                Some(evidence),
-            );
-        }
-        let planted: Vec<(String, String)> = self
-            .sandbox
-            .secrets
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        for (var, value) in planted {
-            let Some(line) = stderr.iter().find(|l| l.contains(&value)) else {
-                continue;
-            };
-            let evidence = Evidence {
-                argument: None,
-                request: Value::Null,
-                observed: format!(
-                    "stderr: {}",
-                    line.replace(&value, "<canary>")
-                        .chars()
-                        .take(300)
-                        .collect::<String>()
-                ),
-            };
-            self.report(
-                "missing-audit-log",
-                Severity::Warn,
-                None,
-                &format!("secret-{var}"),
-                format!("the log holds the value of `{var}`, a secret the probe planted: logs must not carry secrets"),
-                Some(evidence),
-            );
-        }
-    }
-}
-
-/// Whether `line` holds `name` as a whole word: not inside a longer identifier.
-fn names_tool(line: &str, name: &str) -> bool {
-    if name.is_empty() {
-        return false;
-    }
-    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
-    line.match_indices(name).any(|(at, _)| {
-        let before = line[..at].chars().next_back();
-        let after = line[at + name.len()..].chars().next();
-        !before.is_some_and(word) && !after.is_some_and(word)
-    })
 }
 
 /// Replaces huge strings (the 1 MiB payload) in a request kept as evidence by a description.
@@ -686,20 +545,4 @@ pub fn result_text(result: &Value) -> String {
         out.push_str(&s.to_string());
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::names_tool;
-
-    #[test]
-    fn a_tool_is_named_only_as_a_whole_word() {
-        assert!(names_tool(r#"{"tool":"echo","outcome":"ok"}"#, "echo"));
-        assert!(names_tool("called echo", "echo"));
-        assert!(names_tool("tool=read_file ok", "read_file"));
-        assert!(!names_tool(r#"{"tool":"echo_all"}"#, "echo"));
-        assert!(!names_tool("re-echo", "echo"));
-        assert!(!names_tool("nothing here", "echo"));
-        assert!(!names_tool("anything", ""));
-    }
 }
