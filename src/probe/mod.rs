@@ -440,6 +440,7 @@ fn attack_tool(s: &mut Session, mut t: Tool) -> (ToolStatus, Option<Tool>) {
     attacks::option::run(s, &t);
     attacks::sql::run(s, &t);
     attacks::oversize::run(s, &t);
+    attacks::after_baseline(s, &t, &base);
     status.attacked = s.calls > calls_before || t.params.is_empty();
     if let (false, Some(why)) = (status.attacked, s.stopped.clone()) {
         status.reason = Some(why);

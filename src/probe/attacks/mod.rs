@@ -9,5 +9,14 @@ pub mod option;
 pub mod oversize;
 pub mod paths;
 pub mod protocol;
+pub mod roles;
 pub mod shell;
 pub mod sql;
+
+use crate::probe::session::{Outcome, Session};
+use crate::probe::tool::Tool;
+
+/// The classes that reason from the tool's baseline call, run after the name-based ones.
+pub fn after_baseline(s: &mut Session, tool: &Tool, base: &Outcome) {
+    roles::run(s, tool, base);
+}

@@ -1,0 +1,89 @@
+//! The probe's behaviour-driven attack classes against fixture servers: each fires on the
+//! vulnerable variant and stays quiet on the fixed one. No check is keyed to a tool's name.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use serde_json::Value;
+
+fn fixture(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/probe")
+        .join(format!("{name}.py"))
+        .display()
+        .to_string()
+}
+
+fn tmp() -> PathBuf {
+    let dir = common::tmp_root().join("probe-attacks-tmp");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs `probe --format json` with `opts` against the fixture `name` (`--fixed` when `fixed`).
+fn run(name: &str, fixed: bool, opts: &[&str]) -> (Output, Value) {
+    let script = fixture(name);
+    let mut cmd = vec!["python3", script.as_str()];
+    if fixed {
+        cmd.push("--fixed");
+    }
+    let out = common::bin()
+        .args(["mcp-secure", "probe", "--format", "json", "--timeout", "5"])
+        .args(opts)
+        .arg("--")
+        .args(&cmd)
+        .env("TMPDIR", tmp())
+        .output()
+        .unwrap();
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out, json)
+}
+
+fn findings(json: &Value) -> Vec<Value> {
+    json["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no findings array in {json}"))
+        .clone()
+}
+
+/// Findings with this id and tool.
+fn of(json: &Value, id: &str, tool: &str) -> Vec<Value> {
+    findings(json)
+        .into_iter()
+        .filter(|f| f["id"] == id && f["tool"].as_str().unwrap_or("") == tool)
+        .collect()
+}
+
+/// Every finding but the rate-limit one (the fixtures have no limiter).
+fn assert_quiet(json: &Value) {
+    let noisy: Vec<String> = findings(json)
+        .iter()
+        .filter(|f| f["id"] != "missing-rate-limit")
+        .map(|f| format!("{} {}: {}", f["id"], f["tool"], f["message"]))
+        .collect();
+    assert!(noisy.is_empty(), "the fixed fixture reported {noisy:#?}");
+}
+
+#[test]
+fn parameters_that_behave_as_paths_get_the_path_attacks_whatever_their_name() {
+    let (out, json) = run("roles", false, &[]);
+    assert_eq!(out.status.code(), Some(1), "{json:#}");
+    // `note`: the refusal speaks of a file; `id`: naming a known file returned it.
+    for tool in ["show_note", "get_record"] {
+        let climbed = of(&json, "path-traversal", tool).iter().any(|f| {
+            f["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("../ climb; a path by behaviour"))
+        });
+        assert!(climbed, "{tool} not climbed out of: {json:#}");
+    }
+    assert!(
+        of(&json, "path-traversal", "greet").is_empty(),
+        "an echoed value is no read: {json:#}"
+    );
+    let (out, json) = run("roles", true, &[]);
+    assert_quiet(&json);
+    assert_eq!(out.status.code(), Some(0));
+}
