@@ -87,3 +87,42 @@ fn parameters_that_behave_as_paths_get_the_path_attacks_whatever_their_name() {
     assert_quiet(&json);
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// A seed folder holding one project.
+fn project_seed() -> PathBuf {
+    let dir = tmp().join(format!("seed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("project.toml"), "name = \"demo\"\n").unwrap();
+    dir
+}
+
+fn message_has(findings: &[Value], text: &str) -> bool {
+    findings
+        .iter()
+        .any(|f| f["message"].as_str().is_some_and(|m| m.contains(text)))
+}
+
+#[test]
+fn root_prefixed_climbs_to_new_files_and_the_outside_twin_are_escapes() {
+    let seed = project_seed();
+    let seed = seed.to_str().unwrap();
+    let (out, json) = run("climb", false, &["--seed", seed]);
+    assert_eq!(out.status.code(), Some(1), "{json:#}");
+    let writes = of(&json, "path-traversal", "save_note");
+    assert!(
+        message_has(&writes, "changed files outside {allowed} (root-prefixed climb to a new file)"),
+        "{json:#}"
+    );
+    assert!(
+        message_has(&writes, "(new file through a symlinked folder)"),
+        "{json:#}"
+    );
+    let twin = of(&json, "path-traversal", "project_files");
+    assert!(
+        message_has(&twin, "reached the outside twin of {allowed}"),
+        "{json:#}"
+    );
+    let (out, json) = run("climb", true, &["--seed", seed]);
+    assert_quiet(&json);
+    assert_eq!(out.status.code(), Some(0));
+}

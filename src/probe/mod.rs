@@ -3,6 +3,7 @@
 
 mod args;
 mod attacks;
+mod canaries;
 #[cfg(test)]
 mod checks;
 mod client;

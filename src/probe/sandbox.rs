@@ -105,6 +105,12 @@ impl Sandbox {
         if let Some(seed) = seed {
             copy_tree(seed, &sandbox.allowed)
                 .with_context(|| format!("could not copy the seed folder {}", seed.display()))?;
+            super::canaries::plant_twin(&sandbox, seed).with_context(|| {
+                format!(
+                    "could not copy the seed folder {} to {{outside}}",
+                    seed.display()
+                )
+            })?;
         }
         Ok(sandbox)
     }

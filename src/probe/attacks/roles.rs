@@ -36,7 +36,9 @@ pub fn path_evidence(s: &Session, tool: &Tool, base: &Outcome, name: &str) -> Op
     let args = tool.baseline();
     let value = args.get(name).and_then(Value::as_str).unwrap_or("");
     if !value.is_empty() && names_existing(s, value) {
-        return Some(format!("its baseline value `{value}` names an existing file"));
+        return Some(format!(
+            "its baseline value `{value}` names an existing file"
+        ));
     }
     if base.answered() && !base.ok() {
         let lower = base.text.to_ascii_lowercase();
@@ -98,11 +100,7 @@ pub fn run(s: &mut Session, tool: &Tool, base: &Outcome) {
             }
         }
         if !path {
-            let outside = format!(
-                "{}/{}",
-                s.sandbox.outside.display(),
-                s.sandbox.canary_file
-            );
+            let outside = format!("{}/{}", s.sandbox.outside.display(), s.sandbox.canary_file);
             if s.call(
                 tool,
                 &tool.name,
