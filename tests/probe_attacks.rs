@@ -110,7 +110,10 @@ fn root_prefixed_climbs_to_new_files_and_the_outside_twin_are_escapes() {
     assert_eq!(out.status.code(), Some(1), "{json:#}");
     let writes = of(&json, "path-traversal", "save_note");
     assert!(
-        message_has(&writes, "changed files outside {allowed} (root-prefixed climb to a new file)"),
+        message_has(
+            &writes,
+            "changed files outside {allowed} (root-prefixed climb to a new file)"
+        ),
         "{json:#}"
     );
     assert!(
@@ -123,6 +126,29 @@ fn root_prefixed_climbs_to_new_files_and_the_outside_twin_are_escapes() {
         "{json:#}"
     );
     let (out, json) = run("climb", true, &["--seed", seed]);
+    assert_quiet(&json);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn a_url_parameter_that_reaches_the_probes_listener_is_ssrf() {
+    let (out, json) = run("ssrf", false, &[]);
+    assert_eq!(out.status.code(), Some(1), "{json:#}");
+    let ssrf = of(&json, "excessive-privilege", "fetch_page");
+    assert!(
+        message_has(&ssrf, "server-side request forgery"),
+        "{json:#}"
+    );
+    assert!(
+        ssrf.iter().any(|f| f["evidence"]
+            .as_str()
+            .unwrap_or("")
+            .contains("loopback listener received `GET /mcp-probe-")),
+        "{json:#}"
+    );
+    let files = of(&json, "path-traversal", "fetch_page");
+    assert!(message_has(&files, "file:// URL outside"), "{json:#}");
+    let (out, json) = run("ssrf", true, &[]);
     assert_quiet(&json);
     assert_eq!(out.status.code(), Some(0));
 }

@@ -8,6 +8,7 @@ mod canaries;
 mod checks;
 mod client;
 mod derive;
+mod listener;
 mod observe;
 mod process;
 mod project;

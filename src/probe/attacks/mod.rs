@@ -12,6 +12,7 @@ pub mod protocol;
 pub mod roles;
 pub mod shell;
 pub mod sql;
+pub mod ssrf;
 
 use crate::probe::session::{Outcome, Session};
 use crate::probe::tool::Tool;
@@ -19,4 +20,5 @@ use crate::probe::tool::Tool;
 /// The classes that reason from the tool's baseline call, run after the name-based ones.
 pub fn after_baseline(s: &mut Session, tool: &Tool, base: &Outcome) {
     roles::run(s, tool, base);
+    ssrf::run(s, tool);
 }
