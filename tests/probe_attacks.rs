@@ -152,3 +152,23 @@ fn a_url_parameter_that_reaches_the_probes_listener_is_ssrf() {
     assert_quiet(&json);
     assert_eq!(out.status.code(), Some(0));
 }
+
+#[test]
+fn planted_secret_files_and_credential_shaped_values_in_replies_are_reported() {
+    let (out, json) = run("secret_files", false, &[]);
+    assert_eq!(out.status.code(), Some(1), "{json:#}");
+    let escaped = of(&json, "path-traversal", "read_config");
+    assert!(message_has(&escaped, "~/.aws/credentials"), "{json:#}");
+    assert!(message_has(&escaped, "~/.ssh/id_ed25519"), "{json:#}");
+    let shaped = of(&json, "unsanitised-output", "show_settings");
+    assert!(message_has(&shaped, "{allowed}/.env unasked"), "{json:#}");
+    assert!(message_has(&shaped, "a GitHub token"), "{json:#}");
+    let redacted = shaped.iter().all(|f| {
+        !f.to_string()
+            .contains("Zq8Lm2Xv0Te7NpWk4YsR1uC3oB5dF9gH6jK2")
+    });
+    assert!(redacted, "the report repeats the credential: {json:#}");
+    let (out, json) = run("secret_files", true, &[]);
+    assert_quiet(&json);
+    assert_eq!(out.status.code(), Some(0));
+}

@@ -1,5 +1,6 @@
 //! Canaries besides the sandbox's own: the outside twin of the seed, and secrets planted
-//! where servers and their libraries look for them. Each value is derived from the sandbox's
+//! where servers and their libraries look for them (`.env` and a config file in `{allowed}`,
+//! `~/.aws/credentials` and `~/.ssh/id_ed25519` under the sandbox HOME). Each value is derived from the sandbox's
 //! random canary tokens, so it is unpredictable to the server and needs no state of its own.
 
 use std::fs;
@@ -86,6 +87,142 @@ pub fn observe(
             msg,
             ev(format!(
                 "the response shows `{twin}`, a canary of the copy of {{allowed}} in {{outside}}"
+            )),
+        );
+    }
+    secrets(s, tool, o, argument, effect);
+}
+
+/// Where a planted secret lives: inside `{allowed}` (the server may read it, but must not
+/// hand its values to the model) or under the sandbox HOME (outside `{allowed}`).
+pub struct Planted {
+    pub place: &'static str,
+    pub inside: bool,
+    pub value: String,
+}
+
+/// The secret canaries, each in the file that holds it.
+pub fn planted(sandbox: &Sandbox) -> Vec<Planted> {
+    let one = |place, inside, prefix: &str| Planted {
+        place,
+        inside,
+        value: derived(sandbox, place, prefix),
+    };
+    vec![
+        one("{allowed}/.env", true, "mcpenvcanary"),
+        one("{allowed}/config/credentials.json", true, "mcpconfigcanary"),
+        one("~/.aws/credentials", false, "mcpawscanary"),
+        one("~/.ssh/id_ed25519", false, "mcpsshcanary"),
+    ]
+}
+
+/// Writes the secret canaries; run with every population of the sandbox.
+pub fn plant_secrets(sandbox: &Sandbox) -> std::io::Result<()> {
+    let values = planted(sandbox);
+    let files = [
+        (
+            sandbox.allowed.join(".env"),
+            format!("APP_ENV=test\nAPI_KEY={}\n", values[0].value),
+        ),
+        (
+            sandbox.allowed.join("config/credentials.json"),
+            format!(
+                "{{\"service\": \"billing\", \"token\": \"{}\"}}\n",
+                values[1].value
+            ),
+        ),
+        (
+            sandbox.home.join(".aws/credentials"),
+            format!(
+                "[default]\naws_access_key_id = AKIAMCPPROBECANARY00\naws_secret_access_key = {}\n",
+                values[2].value
+            ),
+        ),
+        (
+            sandbox.home.join(".ssh/id_ed25519"),
+            format!(
+                "-----BEGIN OPENSSH PRIVATE KEY-----\n{}\n-----END OPENSSH PRIVATE KEY-----\n",
+                values[3].value
+            ),
+        ),
+    ];
+    for (path, text) in files {
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir)?;
+        }
+        fs::write(path, text)?;
+    }
+    Ok(())
+}
+
+/// The planted secrets and credential-shaped values in one reply.
+fn secrets(s: &mut Session, tool: &Tool, o: &Outcome, argument: Option<&str>, effect: &str) {
+    let ev = |observed: String| {
+        Some(Evidence {
+            argument: argument.map(str::to_string),
+            request: o.request.clone(),
+            observed,
+        })
+    };
+    let request = o.request.to_string();
+    for p in planted(s.sandbox) {
+        if !o.text.contains(&p.value) {
+            continue;
+        }
+        // A file tool asked for a file of its root returns it by design; the secret elsewhere
+        // (a settings dump, a search, an error) is the leak.
+        let file = p.place.rsplit('/').next().unwrap_or(p.place);
+        if p.inside && request.contains(file) {
+            continue;
+        }
+        let observed = format!("the response contains the canary planted in {}", p.place);
+        if p.inside {
+            let msg = format!(
+                "`{}` returned a secret of {} unasked: values of secret files must not reach the model",
+                tool.name, p.place
+            );
+            s.report(
+                "unsanitised-output",
+                Severity::Warn,
+                Some(&tool.name),
+                p.place,
+                msg,
+                ev(observed),
+            );
+        } else {
+            let msg = format!(
+                "`{}` read a credential file outside {{allowed}} ({})",
+                tool.name, p.place
+            );
+            s.report(
+                effect,
+                Severity::Fail,
+                Some(&tool.name),
+                p.place,
+                msg,
+                ev(observed),
+            );
+        }
+    }
+    for (kind, value) in crate::probe::credentials::find(&o.text) {
+        // An echo of the request, or a canary already reported, is not a new secret.
+        if request.contains(&value) || value.to_ascii_lowercase().contains("canary") {
+            continue;
+        }
+        let shown: String = value.chars().take(4).collect();
+        let msg = format!(
+            "`{}` returned a value shaped like a credential ({kind})",
+            tool.name
+        );
+        s.report(
+            "unsanitised-output",
+            Severity::Warn,
+            Some(&tool.name),
+            kind,
+            msg,
+            ev(format!(
+                "{kind}: `{shown}…` ({} characters, redacted here)",
+                value.chars().count()
             )),
         );
     }

@@ -30,6 +30,8 @@ const CHECKS: &[(&str, &str, &str)] = &[
     ("stdout-pollution", "non-json-on-stdout", "session.rs: check_pollution"),
     ("tool-poisoning", "description-poisoning", "attacks/metadata.rs: poisoning"),
     ("unsanitised-output", "canary-in-result", "observe.rs: secret_leaks"),
+    ("unsanitised-output", "credential-shaped-value", "canaries.rs: secrets, credentials.rs"),
+    ("unsanitised-output", "planted-secret-file", "canaries.rs: secrets"),
     ("unvalidated-input", "out-of-schema-accepted", "attacks/oversize.rs"),
     ("vague-tool-description", "description-quality", "attacks/metadata.rs: tools"),
 ];

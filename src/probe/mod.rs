@@ -7,6 +7,7 @@ mod canaries;
 #[cfg(test)]
 mod checks;
 mod client;
+mod credentials;
 mod derive;
 mod listener;
 mod observe;

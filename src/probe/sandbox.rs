@@ -178,6 +178,7 @@ impl Sandbox {
             std::os::unix::fs::symlink(&target, &link)
                 .with_context(|| format!("could not create the link {name}"))?;
         }
+        super::canaries::plant_secrets(self).context("could not plant the secret canaries")?;
         Ok(())
     }
 

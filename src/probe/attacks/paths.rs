@@ -61,6 +61,15 @@ pub fn payloads(s: &Session) -> Vec<(&'static str, String)> {
             format!("link_dir/{}.txt", sb.marker()),
         ),
         ("the outside twin of {allowed}", outside.clone()),
+        // Secret files the sandbox plants under HOME.
+        (
+            "a credential file under ~",
+            "~/.aws/credentials".to_string(),
+        ),
+        (
+            "a private key under HOME",
+            format!("{}/.ssh/id_ed25519", sb.home.display()),
+        ),
     ]
 }
 
