@@ -172,3 +172,17 @@ fn planted_secret_files_and_credential_shaped_values_in_replies_are_reported() {
     assert_quiet(&json);
     assert_eq!(out.status.code(), Some(0));
 }
+
+#[test]
+fn a_read_after_a_state_change_that_shows_an_outside_canary_is_an_escape() {
+    let (out, json) = run("stage", false, &[]);
+    assert_eq!(out.status.code(), Some(1), "{json:#}");
+    let read = of(&json, "path-traversal", "show_staged");
+    assert!(
+        message_has(&read, "a follow-up read after `stage_file` changed state"),
+        "{json:#}"
+    );
+    let (out, json) = run("stage", true, &[]);
+    assert_quiet(&json);
+    assert_eq!(out.status.code(), Some(0));
+}

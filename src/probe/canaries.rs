@@ -90,7 +90,7 @@ pub fn observe(
             )),
         );
     }
-    secrets(s, tool, o, argument, effect);
+    secrets(s, tool, o, argument);
 }
 
 /// Where a planted secret lives: inside `{allowed}` (the server may read it, but must not
@@ -156,7 +156,7 @@ pub fn plant_secrets(sandbox: &Sandbox) -> std::io::Result<()> {
 }
 
 /// The planted secrets and credential-shaped values in one reply.
-fn secrets(s: &mut Session, tool: &Tool, o: &Outcome, argument: Option<&str>, effect: &str) {
+fn secrets(s: &mut Session, tool: &Tool, o: &Outcome, argument: Option<&str>) {
     let ev = |observed: String| {
         Some(Evidence {
             argument: argument.map(str::to_string),
@@ -165,10 +165,12 @@ fn secrets(s: &mut Session, tool: &Tool, o: &Outcome, argument: Option<&str>, ef
         })
     };
     let request = o.request.to_string();
+    let mut seen_planted = false;
     for p in planted(s.sandbox) {
         if !o.text.contains(&p.value) {
             continue;
         }
+        seen_planted = true;
         // A file tool asked for a file of its root returns it by design; the secret elsewhere
         // (a settings dump, a search, an error) is the leak.
         let file = p.place.rsplit('/').next().unwrap_or(p.place);
@@ -194,8 +196,9 @@ fn secrets(s: &mut Session, tool: &Tool, o: &Outcome, argument: Option<&str>, ef
                 "`{}` read a credential file outside {{allowed}} ({})",
                 tool.name, p.place
             );
+            // Whatever call showed it, the file was read outside: one finding per tool.
             s.report(
-                effect,
+                "path-traversal",
                 Severity::Fail,
                 Some(&tool.name),
                 p.place,
@@ -206,7 +209,10 @@ fn secrets(s: &mut Session, tool: &Tool, o: &Outcome, argument: Option<&str>, ef
     }
     for (kind, value) in crate::probe::credentials::find(&o.text) {
         // An echo of the request, or a canary already reported, is not a new secret.
-        if request.contains(&value) || value.to_ascii_lowercase().contains("canary") {
+        // The planted key's block is the planted secret itself.
+        let planted_key = seen_planted && kind == "a private key";
+        if planted_key || request.contains(&value) || value.to_ascii_lowercase().contains("canary")
+        {
             continue;
         }
         let shown: String = value.chars().take(4).collect();

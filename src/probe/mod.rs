@@ -235,7 +235,9 @@ fn probe(sandbox: &Sandbox, spec: Spec, limits: Limits) -> Result<Run> {
     let (calm, destructive): (Vec<&Tool>, Vec<&Tool>) =
         tools.iter().partition(|t| !t.looks_destructive());
     for t in calm.into_iter().chain(destructive) {
+        let before = observe::snapshot(sandbox);
         let (status, ok) = attack_tool(&mut s, t.clone());
+        attacks::followup::run(&mut s, t, &tools, &before);
         if t.looks_destructive() && status.attacked {
             s.restore();
         }

@@ -3,6 +3,7 @@
 
 pub mod burst;
 pub mod confirm;
+pub mod followup;
 pub mod hidden;
 pub mod metadata;
 pub mod option;
