@@ -186,3 +186,51 @@ fn a_read_after_a_state_change_that_shows_an_outside_canary_is_an_escape() {
     assert_quiet(&json);
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// Runs a fixture with extra server flags.
+fn run_with(name: &str, fixed: bool, flags: &[&str]) -> Value {
+    let script = fixture(name);
+    let mut cmd = vec!["python3", script.as_str()];
+    if fixed {
+        cmd.push("--fixed");
+    }
+    cmd.extend(flags);
+    let out = common::bin()
+        .args([
+            "mcp-secure",
+            "probe",
+            "--format",
+            "json",
+            "--timeout",
+            "5",
+            "--",
+        ])
+        .args(&cmd)
+        .env("TMPDIR", tmp())
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
+
+fn count(json: &Value, id: &str) -> usize {
+    findings(json).iter().filter(|f| f["id"] == id).count()
+}
+
+#[test]
+fn unknown_tools_answered_as_successes_are_one_protocol_violation_not_hidden_tools() {
+    let json = run_with("hidden", false, &["--unknown-as-success"]);
+    let hidden: Vec<String> = findings(&json)
+        .iter()
+        .filter(|f| f["id"] == "hidden-tool")
+        .map(|f| f["tool"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(hidden, ["write_note"], "{json:#}");
+    assert_eq!(count(&json, "protocol-violation"), 1, "{json:#}");
+    let json = run_with("hidden", true, &["--unknown-as-success"]);
+    assert_eq!(count(&json, "hidden-tool"), 0, "{json:#}");
+    let violation = of(&json, "protocol-violation", "");
+    assert!(
+        message_has(&violation, "unknown tool with a successful result"),
+        "{json:#}"
+    );
+}
