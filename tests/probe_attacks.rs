@@ -234,3 +234,29 @@ fn unknown_tools_answered_as_successes_are_one_protocol_violation_not_hidden_too
         "{json:#}"
     );
 }
+
+#[test]
+fn the_default_budget_grows_with_the_tools_and_tools_cut_short_are_listed() {
+    let (_, json) = run("many", false, &[]);
+    let tools = json["tools"].as_array().unwrap();
+    assert_eq!(tools.len(), 12);
+    assert!(
+        tools.iter().all(|t| t["attacked"] == true),
+        "every tool is attacked: {json:#}"
+    );
+    assert!(json["stopped"].is_null(), "{json:#}");
+    assert!(json["calls"].as_u64().unwrap() > 600, "{json:#}");
+    let (_, json) = run("many", false, &["--max-calls", "40"]);
+    let cut: Vec<&Value> = json["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| {
+            t["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("only in part"))
+        })
+        .collect();
+    assert_eq!(cut.len(), 1, "one tool was cut short: {json:#}");
+    assert_eq!(cut[0]["attacked"], false);
+}

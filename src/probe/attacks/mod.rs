@@ -23,3 +23,14 @@ pub fn after_baseline(s: &mut Session, tool: &Tool, base: &Outcome) {
     roles::run(s, tool, base);
     ssrf::run(s, tool);
 }
+
+/// The default call budget: 600, or what the tools need when that is more. A string
+/// parameter takes about 60 calls (paths, shell, options, SQL, oversize, roles), a tool 25
+/// besides (baseline, discovery, follow-up reads), the run 150 (hidden tools, the burst).
+pub fn budget(tools: &[Tool]) -> usize {
+    let need: usize = tools
+        .iter()
+        .map(|t| 25 + 60 * t.strings().count().max(1))
+        .sum();
+    (need + 150).max(600)
+}
