@@ -260,3 +260,25 @@ fn the_default_budget_grows_with_the_tools_and_tools_cut_short_are_listed() {
     assert_eq!(cut.len(), 1, "one tool was cut short: {json:#}");
     assert_eq!(cut[0]["attacked"], false);
 }
+
+#[test]
+fn options_behind_a_deny_list_are_a_warning_with_both_calls_in_the_evidence() {
+    let (out, json) = run("denylist", false, &[]);
+    let found = of(&json, "command-injection", "sort_lines");
+    assert_eq!(found.len(), 1, "{json:#}");
+    assert_eq!(found[0]["severity"], "warn", "{json:#}");
+    let evidence = found[0]["evidence"].as_str().unwrap();
+    assert!(
+        evidence.contains("parsed the value as an option") && evidence.contains("--output="),
+        "{evidence}"
+    );
+    assert!(message_has(&found, "(a deny-list)"), "{json:#}");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a warning does not fail the run"
+    );
+    let (out, json) = run("denylist", true, &[]);
+    assert_quiet(&json);
+    assert_eq!(out.status.code(), Some(0));
+}
