@@ -273,11 +273,11 @@ fn options_behind_a_deny_list_are_a_warning_with_both_calls_in_the_evidence() {
         "{evidence}"
     );
     assert!(message_has(&found, "(a deny-list)"), "{json:#}");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "a warning does not fail the run"
-    );
+    // A refusal by the program's own option parser is no deny-list.
+    let parsed = of(&json, "command-injection", "count_lines");
+    assert_eq!(parsed.len(), 1, "{json:#}");
+    assert_eq!(parsed[0]["severity"], "fail", "{json:#}");
+    assert_eq!(out.status.code(), Some(1));
     let (out, json) = run("denylist", true, &[]);
     assert_quiet(&json);
     assert_eq!(out.status.code(), Some(0));

@@ -69,12 +69,13 @@ pub fn run(s: &mut Session, tool: &Tool) {
             "a child program parsed the value as an option: {}",
             line.trim()
         );
-        // Options reach the program, but the dangerous ones may be refused by name.
-        let refused = match dangerous.ok() {
-            true => None,
-            false => match second_dangerous(s, tool, &name) {
+        // Options reach the program, but the dangerous ones may be refused by name: by the
+        // server, not by the program's own parser (git's "unknown option" is no refusal).
+        let refused = match by_server(&dangerous) {
+            false => None,
+            true => match second_dangerous(s, tool, &name) {
                 None => return,
-                Some(second) => (!second.ok()).then_some((dangerous, second)),
+                Some(second) => by_server(&second).then_some((dangerous, second)),
             },
         };
         let (severity, msg, observed) = match refused {
@@ -132,4 +133,10 @@ fn second_dangerous(s: &mut Session, tool: &Tool, name: &str) -> Option<Outcome>
         "command-injection",
         "option injection --config",
     )
+}
+
+/// The server refused the call itself: an error that is not an option parser's.
+fn by_server(o: &Outcome) -> bool {
+    let lower = o.text.to_ascii_lowercase();
+    !o.ok() && !PARSER_ERRORS.iter().any(|e| lower.contains(e)) && !lower.contains("usage:")
 }
