@@ -282,3 +282,25 @@ fn options_behind_a_deny_list_are_a_warning_with_both_calls_in_the_evidence() {
     assert_quiet(&json);
     assert_eq!(out.status.code(), Some(0));
 }
+
+#[test]
+fn poisoning_is_an_instruction_even_encoded_and_a_forbidden_path_is_not() {
+    let (_, json) = run("poison", false, &["--only", "tool-poisoning"]);
+    for tool in ["read_text", "file_size"] {
+        assert_eq!(
+            of(&json, "tool-poisoning", tool).len(),
+            1,
+            "{tool}: {json:#}"
+        );
+    }
+    let decoded = of(&json, "tool-poisoning", "file_size");
+    assert!(
+        decoded[0]["evidence"]
+            .as_str()
+            .unwrap()
+            .contains("~/.aws/credentials"),
+        "the evidence shows the decoded text: {json:#}"
+    );
+    let (_, json) = run("poison", true, &["--only", "tool-poisoning"]);
+    assert_quiet(&json);
+}
