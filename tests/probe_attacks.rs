@@ -304,3 +304,16 @@ fn poisoning_is_an_instruction_even_encoded_and_a_forbidden_path_is_not() {
     let (_, json) = run("poison", true, &["--only", "tool-poisoning"]);
     assert_quiet(&json);
 }
+
+#[test]
+fn a_principal_parameter_that_serves_admin_is_reported() {
+    let (_, json) = run("identity", false, &[]);
+    let found = of(&json, "excessive-privilege", "get_profile");
+    assert!(
+        message_has(&found, "serves whichever principal `username` names"),
+        "{json:#}"
+    );
+    let (out, json) = run("identity", true, &[]);
+    assert_quiet(&json);
+    assert_eq!(out.status.code(), Some(0));
+}

@@ -13,6 +13,7 @@ const CHECKS: &[(&str, &str, &str)] = &[
     ("crash-or-hang", "server-survives", "session.rs: observe"),
     ("crash-or-hang", "type-confusion", "attacks/oversize.rs"),
     ("excessive-privilege", "effect-outside-sandbox", "mod.rs: attack_tool, the baseline call"),
+    ("excessive-privilege", "principal-chosen-by-caller", "attacks/identity.rs"),
     ("excessive-privilege", "url-fetched", "attacks/ssrf.rs"),
     ("hidden-tool", "unlisted-tool-callable", "attacks/hidden.rs"),
     ("information-disclosure", "error-leaks-internals", "observe.rs: hygiene"),

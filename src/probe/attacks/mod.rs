@@ -5,6 +5,7 @@ pub mod burst;
 pub mod confirm;
 pub mod followup;
 pub mod hidden;
+pub mod identity;
 pub mod metadata;
 pub mod option;
 pub mod oversize;
@@ -22,6 +23,7 @@ use crate::probe::tool::Tool;
 pub fn after_baseline(s: &mut Session, tool: &Tool, base: &Outcome) {
     roles::run(s, tool, base);
     ssrf::run(s, tool);
+    identity::run(s, tool);
 }
 
 /// The default call budget: 600, or what the tools need when that is more. A string
