@@ -132,17 +132,19 @@ pub fn normalise(text: &str) -> String {
 
 /// A hex or base64 blob that decodes to readable text.
 fn decode_blob(blob: &str) -> Option<String> {
-    let bytes =
-        if blob.len() >= 32 && blob.len() % 2 == 0 && blob.chars().all(|c| c.is_ascii_hexdigit()) {
-            (0..blob.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(&blob[i..i + 2], 16).ok())
-                .collect::<Option<Vec<u8>>>()?
-        } else if blob.len() >= 24 {
-            base64(blob)?
-        } else {
-            return None;
-        };
+    let bytes = if blob.len() >= 32
+        && blob.len().is_multiple_of(2)
+        && blob.chars().all(|c| c.is_ascii_hexdigit())
+    {
+        (0..blob.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&blob[i..i + 2], 16).ok())
+            .collect::<Option<Vec<u8>>>()?
+    } else if blob.len() >= 24 {
+        base64(blob)?
+    } else {
+        return None;
+    };
     let text = String::from_utf8(bytes).ok()?;
     let readable = text
         .chars()

@@ -15,7 +15,7 @@ const READ_VERBS: &[&str] = &[
 ];
 
 /// Tools that only read: annotated so, or, when the server annotates none, named so.
-pub fn readers<'t>(tools: &'t [Tool]) -> Vec<&'t Tool> {
+pub fn readers(tools: &[Tool]) -> Vec<&Tool> {
     let annotated = tools.iter().any(|t| t.read_only);
     tools
         .iter()
