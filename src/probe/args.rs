@@ -68,9 +68,10 @@ pub struct ProbeArgs {
     #[arg(long, default_value_t = 5.0, value_name = "SECS")]
     pub timeout: f64,
 
-    /// Most tool calls sent in the whole run.
-    #[arg(long, default_value_t = 600, value_name = "N")]
-    pub max_calls: usize,
+    /// Most tool calls sent in the whole run [default: 600, or more for a server with many
+    /// tools or parameters, so that every tool is fully attacked].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_calls: Option<u64>,
 
     /// Wall-time limit of the whole run, in seconds.
     #[arg(long, default_value_t = 120.0, value_name = "SECS")]

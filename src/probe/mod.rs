@@ -3,14 +3,17 @@
 
 mod args;
 mod attacks;
+mod canaries;
 #[cfg(test)]
 mod checks;
 mod client;
 #[cfg(target_os = "linux")]
 mod confine;
+mod credentials;
 mod denial;
 mod derive;
 mod lines;
+mod listener;
 #[cfg(target_os = "linux")]
 mod netlink;
 mod observe;
@@ -141,7 +144,8 @@ fn execute(reporter: &Reporter, args: &ProbeArgs) -> Result<Run> {
     };
     let limits = Limits {
         timeout: Duration::from_secs_f64(args.timeout),
-        max_calls: args.max_calls,
+        // 0 until the tools are listed, then the budget they need (mod.rs: probe).
+        max_calls: args.max_calls.map_or(0, |n| n as usize),
         deadline: started + Duration::from_secs_f64(args.max_time),
         destructive: args.destructive,
         only: args.only.clone(),
@@ -268,6 +272,9 @@ fn probe(sandbox: &Sandbox, spec: Spec, limits: Limits) -> Result<Run> {
     s.check_pollution(None);
     let tools = list_tools(&mut s);
     s.startup_effects();
+    if s.limits.max_calls == 0 {
+        s.limits.max_calls = attacks::budget(&tools);
+    }
     attacks::metadata::tools(&mut s, &tools);
     attacks::metadata::others(&mut s, &init);
     let mut statuses = Vec::new();
@@ -277,7 +284,9 @@ fn probe(sandbox: &Sandbox, spec: Spec, limits: Limits) -> Result<Run> {
     let (calm, destructive): (Vec<&Tool>, Vec<&Tool>) =
         tools.iter().partition(|t| !t.looks_destructive());
     for t in calm.into_iter().chain(destructive) {
+        let before = observe::snapshot(sandbox);
         let (status, ok) = attack_tool(&mut s, t.clone());
+        attacks::followup::run(&mut s, t, &tools, &before);
         if t.looks_destructive() && status.attacked {
             s.restore();
         }
@@ -509,9 +518,16 @@ fn attack_tool(s: &mut Session, mut t: Tool) -> (ToolStatus, Option<Tool>) {
     attacks::option::run(s, &t);
     attacks::sql::run(s, &t);
     attacks::oversize::run(s, &t);
+    attacks::after_baseline(s, &t, &base);
     status.attacked = s.calls > calls_before || t.params.is_empty();
-    if let (false, Some(why)) = (status.attacked, s.stopped.clone()) {
-        status.reason = Some(why);
+    if let Some(why) = s.stopped.clone() {
+        // Cut short is not attacked: the report lists it with the reason.
+        status.reason = Some(if status.attacked {
+            format!("only in part, the run stopped: {why}")
+        } else {
+            why
+        });
+        status.attacked = false;
     }
     (status, base.ok().then_some(t))
 }

@@ -109,6 +109,12 @@ impl Sandbox {
         if let Some(seed) = seed {
             copy_tree(seed, &sandbox.allowed)
                 .with_context(|| format!("could not copy the seed folder {}", seed.display()))?;
+            super::canaries::plant_twin(&sandbox, seed).with_context(|| {
+                format!(
+                    "could not copy the seed folder {} to {{outside}}",
+                    seed.display()
+                )
+            })?;
         }
         Ok(sandbox)
     }
@@ -177,6 +183,7 @@ impl Sandbox {
             std::os::unix::fs::symlink(&target, &link)
                 .with_context(|| format!("could not create the link {name}"))?;
         }
+        super::canaries::plant_secrets(self).context("could not plant the secret canaries")?;
         Ok(())
     }
 

@@ -398,6 +398,7 @@ impl<'a> Session<'a> {
                 ev(leak.clone()),
             );
         }
+        super::canaries::observe(self, tool, o, argument, effect, technique);
         if let Some((kind, line)) = observe::hygiene(&o.text, self.sandbox)
             .or_else(|| observe::sandbox_path(&o.text, &req, self.sandbox, o.ok()))
         {

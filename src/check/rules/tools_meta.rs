@@ -101,8 +101,7 @@ pub fn tool_poisoning(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
                     ),
                 ));
             }
-            let lower = text.to_lowercase();
-            if let Some((p, _)) = crate::poisoning::instruction(&lower) {
+            if let Some((p, _)) = crate::poisoning::instruction(&text) {
                 out.push(poison(
                     tool,
                     format!(

@@ -1,5 +1,7 @@
 //! Hidden tools: names derived from the listed ones (same noun, other verbs) called directly.
-//! A call that is carried out rather than refused is a finding.
+//! A call that is carried out rather than refused is a finding. A name nobody defines is
+//! called first: a server that answers it with a success signals errors as results, which is
+//! reported once, and candidates answered the same way are refused, not hidden tools.
 
 use std::collections::BTreeSet;
 
@@ -70,10 +72,67 @@ pub fn candidates(tools: &[Tool], destructive: bool) -> Vec<(String, usize)> {
     out
 }
 
+/// Replies that say the tool does not exist, whatever the result's error flag says.
+const UNKNOWN: &[&str] = &[
+    "unknown tool",
+    "tool not found",
+    "no such tool",
+    "not a known tool",
+    "unknown method",
+    "is not a tool",
+    "tool does not exist",
+    "not found",
+];
+
+/// The reply with the name called taken out, to compare replies to different names.
+fn shape(text: &str, name: &str) -> String {
+    text.replace(name, "{name}").trim().to_ascii_lowercase()
+}
+
+/// Calls a name no server has. A successful reply means the server reports errors as
+/// results (a protocol-violation, reported once); its shape is returned so that candidates
+/// answered the same way are not taken for hidden tools.
+fn control(s: &mut Session, tool: &Tool) -> Option<Option<String>> {
+    let name = format!("{}-no-such-tool", s.sandbox.marker());
+    let o = s.call(
+        tool,
+        &name,
+        Value::Object(tool.baseline()),
+        None,
+        "hidden-tool",
+        "a tool name nobody defines",
+    )?;
+    if !o.ok() {
+        return Some(None);
+    }
+    if s.wants("protocol-violation") {
+        s.report(
+            "protocol-violation",
+            Severity::Warn,
+            None,
+            "unknown-tool-success",
+            "the server answers a call to an unknown tool with a successful result: errors must be JSON-RPC errors or results with isError".into(),
+            Some(Evidence {
+                argument: None,
+                request: o.request.clone(),
+                observed: format!(
+                    "`{name}` is no tool, yet the reply is a success: {}",
+                    crate::probe::observe::clip(o.text.trim(), 200)
+                ),
+            }),
+        );
+    }
+    Some(Some(shape(&o.text, &name)))
+}
+
 pub fn run(s: &mut Session, tools: &[Tool]) {
     if !s.wants("hidden-tool") {
         return;
     }
+    let Some(first) = tools.first() else { return };
+    let Some(unknown) = control(s, first) else {
+        return;
+    };
     for (name, source) in candidates(tools, s.limits.destructive) {
         let tool = &tools[source];
         let Some(o) = s.call(
@@ -86,7 +145,12 @@ pub fn run(s: &mut Session, tools: &[Tool]) {
         ) else {
             return;
         };
-        if o.ok() {
+        let lower = o.text.to_ascii_lowercase();
+        let refused = unknown
+            .as_ref()
+            .is_some_and(|u| *u == shape(&o.text, &name))
+            || (unknown.is_some() && UNKNOWN.iter().any(|w| lower.contains(w)));
+        if o.ok() && !refused {
             let observed = format!(
                 "`{name}` is not in tools/list but the call was carried out: {}",
                 crate::probe::observe::clip(o.text.trim(), 200)

@@ -44,14 +44,15 @@ fn poisoning(
             Some(ev),
         );
     }
-    let lower = whole.to_ascii_lowercase();
     let found = if orders_allowed {
-        crate::poisoning::hostile_instruction(&lower)
+        crate::poisoning::hostile_instruction(whole)
     } else {
-        crate::poisoning::instruction(&lower)
+        crate::poisoning::instruction(whole)
     };
     if let Some((_, at)) = found {
-        let snippet: String = whole.get(at..).unwrap_or("").chars().take(120).collect();
+        // The offset is in the normalised text, where decoded blobs are spelt out.
+        let normal = crate::poisoning::normalise(whole);
+        let snippet: String = normal.get(at..).unwrap_or("").chars().take(120).collect();
         let ev = Evidence {
             argument: None,
             request: listing_request(method),
