@@ -37,6 +37,11 @@ pub struct NewArgs {
     #[arg(long, value_name = "KITS")]
     pub kits: Option<String>,
 
+    /// Transport: `stdio` (default), or `http` (Streamable HTTP on 127.0.0.1:8080 with Host,
+    /// Origin and bearer-token or OAuth checks on every request).
+    #[arg(long, value_name = "TRANSPORT")]
+    pub transport: Option<String>,
+
     /// Built-in template: `secure`, or `workshop` (the deliberately vulnerable teaching twin).
     #[arg(long, default_value = "secure", conflicts_with = "template_dir")]
     pub template: String,
@@ -100,6 +105,7 @@ pub fn run(reporter: &Reporter, args: NewArgs) -> Result<ExitCode> {
     for (flag, var, value) in [
         ("--description", "description", &args.description),
         ("--kits", "kits", &args.kits),
+        ("--transport", "transport", &args.transport),
     ] {
         let Some(value) = value else { continue };
         if !template.manifest.variables.contains_key(var) {
