@@ -6,5 +6,6 @@ pub mod flow;
 pub mod index;
 pub mod modules;
 pub mod parse;
+pub mod receiver;
 pub mod syntax;
 pub mod tools;
