@@ -3,9 +3,14 @@
 
 pub mod effects;
 pub mod flow;
+pub mod imports;
 pub mod index;
 pub mod modules;
 pub mod parse;
 pub mod receiver;
 pub mod syntax;
 pub mod tools;
+mod tools_dispatch;
+mod tools_rmcp;
+mod tools_sdk;
+mod tools_trait;

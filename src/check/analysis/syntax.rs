@@ -256,7 +256,7 @@ fn needs_test(tokens: &proc_macro2::TokenStream) -> bool {
 }
 
 /// The comma-separated parts of a token list, empty parts dropped.
-fn split_commas(tokens: proc_macro2::TokenStream) -> Vec<proc_macro2::TokenStream> {
+pub fn split_commas(tokens: proc_macro2::TokenStream) -> Vec<proc_macro2::TokenStream> {
     let mut parts = vec![proc_macro2::TokenStream::new()];
     for token in tokens {
         match &token {

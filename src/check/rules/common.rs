@@ -5,9 +5,10 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use crate::check::analysis::flow::{Flow, tool_flows};
+use crate::check::analysis::imports::Imports;
 use crate::check::analysis::index::Index;
 use crate::check::analysis::syntax::compact;
-use crate::check::analysis::tools::{ToolInfo, tools};
+use crate::check::analysis::tools::{ToolInfo, tools_in};
 use crate::check::model::{Context, location};
 use crate::finding::{Finding, Label, Location, Severity};
 
@@ -16,6 +17,8 @@ pub struct Analysis<'a> {
     pub index: Index<'a>,
     pub tools: Vec<ToolInfo>,
     pub flows: Vec<Flow>,
+    /// Each shipped file's `use` table, by path.
+    pub imports: HashMap<std::path::PathBuf, Imports>,
     /// Findings of a walk that several rules split by kind, computed once per run.
     memo: RefCell<HashMap<&'static str, Vec<Finding>>>,
 }
@@ -23,12 +26,17 @@ pub struct Analysis<'a> {
 impl<'a> Analysis<'a> {
     pub fn new(ctx: &'a Context) -> Self {
         let index = Index::new(ctx);
-        let tools = tools(ctx);
+        let tools = tools_in(ctx, &index);
         let flows = tool_flows(&index, &tools);
+        let imports = crate::check::analysis::index::shipped(ctx)
+            .into_iter()
+            .map(|f| (f.path.clone(), Imports::of_file(&f.ast)))
+            .collect();
         Analysis {
             index,
             tools,
             flows,
+            imports,
             memo: RefCell::default(),
         }
     }
@@ -41,6 +49,14 @@ impl<'a> Analysis<'a> {
         let found = walk();
         self.memo.borrow_mut().insert(key, found.clone());
         found
+    }
+
+    /// The `use` table of the file at `path` (empty for a file that does not ship).
+    pub fn imports_of(&self, path: &Path) -> &Imports {
+        static EMPTY: std::sync::OnceLock<Imports> = std::sync::OnceLock::new();
+        self.imports
+            .get(path)
+            .unwrap_or_else(|| EMPTY.get_or_init(Imports::default))
     }
 
     /// The taint flows that start at `tool`.

@@ -109,6 +109,20 @@ pub fn rules() -> Vec<Rule> {
             run: analysis_incomplete::source_unreadable,
         },
         Rule {
+            item: "analysis-incomplete",
+            name: "no-tool-discovered",
+            severity: Severity::Fail,
+            precision: Precision::Medium,
+            run: analysis_incomplete::no_tool_discovered,
+        },
+        Rule {
+            item: "analysis-incomplete",
+            name: "tools-built-at-run-time",
+            severity: Severity::Warn,
+            precision: Precision::High,
+            run: analysis_incomplete::tools_built_at_run_time,
+        },
+        Rule {
             item: "missing-lockfile",
             name: "lockfile-committed",
             severity: Severity::Warn,
@@ -338,6 +352,13 @@ pub fn rules() -> Vec<Rule> {
             severity: Severity::Fail,
             precision: Precision::Medium,
             run: read_only_hint_on_writer,
+        },
+        Rule {
+            item: "misleading-annotation",
+            name: "destructive-hint-false-on-destroyer",
+            severity: Severity::Fail,
+            precision: Precision::Medium,
+            run: destructive_hint_false_on_destroyer,
         },
         Rule {
             item: "misleading-annotation",

@@ -4,7 +4,7 @@ use syn::spanned::Spanned;
 use syn::visit::Visit;
 
 use super::common::{ALLOW_LIST_MARKERS, Analysis, at, finding, flow_labels, line_start};
-use crate::check::analysis::effects::{Kind, effects, read_only_database};
+use crate::check::analysis::effects::{effects, read_only_database};
 use crate::check::analysis::syntax::{call_path, str_lit};
 use crate::check::model::Context;
 use crate::finding::{Finding, Severity};
@@ -124,9 +124,10 @@ pub fn sqlite_opened_writable(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
             func.block,
             &crate::check::analysis::flow::Taint::default(),
             true,
+            a.imports_of(&func.file.path),
         )
         .iter()
-        .any(|e| e.kind == Kind::SqlWrite)
+        .any(|e| e.kind.changes_database())
     });
     if writes {
         return Vec::new();

@@ -492,3 +492,39 @@ async fn main() {
         "the banner is pollution"
     );
 }
+
+#[test]
+fn an_inline_dispatch_arm_owns_only_its_own_effects() {
+    let src = r#"
+impl ServerHandler for S {
+    async fn list_tools(&self) -> ListToolsResult {
+        vec![
+            Tool { name: "list_notes".into(), description: Some("Lists the saved notes by title".into()),
+                   annotations: Some(ToolAnnotations { read_only_hint: Some(true), ..Default::default() }) },
+            Tool { name: "wipe_notes".into(), description: Some("Deletes every saved note for good".into()),
+                   annotations: Some(ToolAnnotations { read_only_hint: Some(false), destructive_hint: Some(false), ..Default::default() }) },
+        ]
+    }
+    async fn call_tool(&self, request: CallToolRequestParams) -> Result<CallToolResult, Error> {
+        match request.name.as_ref() {
+            "list_notes" => Ok(CallToolResult::success(std::fs::read_to_string("notes.txt")?)),
+            "wipe_notes" => {
+                std::fs::remove_file("notes.txt")?;
+                Ok(CallToolResult::success(vec![]))
+            }
+            _ => Err(Error::unknown()),
+        }
+    }
+}
+"#;
+    let found = ids(&[("src/main.rs", src)], "misleading-annotation");
+    let fails: Vec<&String> = found
+        .iter()
+        .filter(|m| m.contains("but its code"))
+        .collect();
+    assert_eq!(fails.len(), 1, "{found:?}");
+    assert!(
+        fails[0].starts_with("8: tool `wipe_notes` declares `destructive_hint = false`"),
+        "{found:?}"
+    );
+}

@@ -189,7 +189,16 @@ pub fn read_only_hint_on_writer(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding>
         a.memo("tools_meta::misleading_annotation", || {
             tools_meta::misleading_annotation(ctx, a)
         }),
-        |m| m.contains("but its code"),
+        |m| m.contains("but its code") && m.contains("`read_only_hint = true`"),
+    )
+}
+
+pub fn destructive_hint_false_on_destroyer(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
+    only(
+        a.memo("tools_meta::misleading_annotation", || {
+            tools_meta::misleading_annotation(ctx, a)
+        }),
+        |m| m.contains("but its code") && m.contains("`destructive_hint = false`"),
     )
 }
 

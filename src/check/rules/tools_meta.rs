@@ -21,22 +21,33 @@ const DESTRUCTIVE_WORDS: &[&str] = &[
     "unlink",
 ];
 
-/// Effects of every body the tool reaches.
+/// Effects of every body the tool reaches, calls matched through each file's imports.
 fn tool_effects<'a>(
     a: &'a Analysis<'_>,
     ctx: &Context,
     tool: &ToolInfo,
 ) -> Vec<(Effect, &'a std::path::Path)> {
     let ro = read_only_database(ctx);
-    a.flows_of(tool)
-        .into_iter()
-        .flat_map(|f| {
-            let func = &a.index.fns[f.func];
-            effects(func.block, &f.taint, ro)
+    // A tool run inline by one arm of a handler owns what happens in that arm only.
+    let in_arm = |line: usize| tool.arm_lines.is_none_or(|(a, b)| (a..=b).contains(&line));
+    let mut out = Vec::new();
+    for f in a.flows_of(tool) {
+        if let Some(call) = f.via.first()
+            && !in_arm(call.location.line)
+        {
+            continue;
+        }
+        let func = &a.index.fns[f.func];
+        let path = func.file.path.as_path();
+        let own = f.via.is_empty();
+        out.extend(
+            effects(func.block, &f.taint, ro, a.imports_of(path))
                 .into_iter()
-                .map(move |e| (e, func.file.path.as_path()))
-        })
-        .collect()
+                .filter(|e| !own || in_arm(e.span.start().line))
+                .map(|e| (e, path)),
+        );
+    }
+    out
 }
 
 fn words(text: &str) -> Vec<String> {
@@ -120,7 +131,7 @@ fn poison(tool: &ToolInfo, message: String) -> Finding {
 /// Missing, short or generic descriptions, and descriptions that hide that the tool deletes.
 pub fn vague_description(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for tool in &a.tools {
+    for tool in a.tools.iter().filter(|t| t.metadata_known()) {
         let description = tool.description.as_deref().map(str::trim);
         let problem = match description.map(|d| (d, crate::vague::vague(d, &tool.name))) {
             // A doc comment check cannot read (`include_str!`) is a description all the same.
@@ -167,12 +178,14 @@ pub fn vague_description(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
 /// no confirmation parameter.
 pub fn missing_confirmation(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for tool in &a.tools {
+    for tool in a.tools.iter().filter(|t| t.metadata_known()) {
         let by_name = words(&tool.name)
             .iter()
             .any(|w| DESTRUCTIVE_WORDS.contains(&w.as_str()));
         let effects = tool_effects(a, ctx, tool);
-        let deletes = effects.iter().find(|(e, _)| e.kind == Kind::Delete);
+        let deletes = effects
+            .iter()
+            .find(|(e, _)| matches!(e.kind, Kind::Delete | Kind::SqlDestroy));
         if !by_name && deletes.is_none() {
             continue;
         }
@@ -219,22 +232,23 @@ pub fn missing_confirmation(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     out
 }
 
-/// `read_only_hint = true` (or `destructive_hint = false`) on a tool whose code writes, and
-/// tools that declare no hints at all.
+/// `read_only_hint = true` on a tool whose code writes, `destructive_hint = false` on one whose
+/// code deletes, overwrites or moves what the caller names, and tools that declare no hints.
+/// A false claim is reported where the hint is written.
 pub fn misleading_annotation(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for tool in &a.tools {
+    for tool in a.tools.iter().filter(|t| t.metadata_known()) {
         let effects = tool_effects(a, ctx, tool);
         let read_only = tool.annotations.get("read_only_hint") == Some(&true);
         let not_destructive = tool.annotations.get("destructive_hint") == Some(&false);
         let write = effects
             .iter()
-            .find(|(e, _)| read_only || (not_destructive && e.kind == Kind::Delete));
+            .find(|(e, _)| read_only || (not_destructive && e.kind.destructive()));
         let mut f = if let Some((e, file)) = write {
-            let hint = if read_only {
-                "read_only_hint = true"
+            let (hint, key) = if read_only {
+                ("read_only_hint = true", "read_only_hint")
             } else {
-                "destructive_hint = false"
+                ("destructive_hint = false", "destructive_hint")
             };
             // A false claim misleads the client's confirmation logic: as serious as no hint at all is not.
             let mut f = finding(
@@ -246,7 +260,7 @@ pub fn misleading_annotation(ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
                     e.kind.verb(),
                     e.what
                 ),
-                tool.attr_location.clone(),
+                tool.hint_location(key),
                 "make the annotations match what the code can do, or confine the code (read-only connection, no writes)",
             );
             f.labels.push(label(file, e.span, "the write happens here"));
