@@ -29,18 +29,20 @@ fn check(dir: &Path) -> (Option<i32>, Value) {
 
 #[test]
 fn secure_is_clean_for_every_kit_set() {
-    for kits in ["none", "files", "sql", "command", "confirm", "all"] {
-        let (code, json) = check(&common::generated("secure", kits));
+    let sets = ["none", "files", "sql", "command", "confirm", "all"];
+    let over_http = ["none", "all"].map(|k| (k, "http"));
+    for (kits, transport) in sets.map(|k| (k, "stdio")).into_iter().chain(over_http) {
+        let (code, json) = check(&common::generated_over("secure", kits, transport));
         assert_eq!(
             json["findings"],
             Value::Array(Vec::new()),
-            "kits {kits}: {json:#}"
+            "kits {kits} over {transport}: {json:#}"
         );
-        assert_eq!(code, Some(0), "kits {kits}");
+        assert_eq!(code, Some(0), "kits {kits} over {transport}");
         assert_eq!(
             json["notes"],
             Value::Array(Vec::new()),
-            "kits {kits}: {json:#}"
+            "kits {kits} over {transport}: {json:#}"
         );
     }
 }

@@ -3,10 +3,14 @@
 
 mod common;
 
-use common::{cargo, generated};
+use common::{cargo, generated, generated_over};
 
 fn build_test_lint(template: &str, kits: &str) {
-    let dir = generated(template, kits);
+    build_test_lint_over(template, kits, "stdio");
+}
+
+fn build_test_lint_over(template: &str, kits: &str, transport: &str) {
+    let dir = generated_over(template, kits, transport);
     cargo(&dir, &["build", "--locked", "--quiet"]);
     cargo(&dir, &["test", "--locked", "--quiet"]);
     cargo(
@@ -31,6 +35,13 @@ fn secure_without_kits_builds_tests_and_lints_clean() {
 #[test]
 fn secure_with_every_kit_builds_tests_and_lints_clean() {
     build_test_lint("secure", "all");
+}
+
+/// Over Streamable HTTP: the generated tests cover forged Host and Origin, missing and bad
+/// tokens (audience, expiry, signature, `alg: none`), a missing scope, and a working call.
+#[test]
+fn secure_over_http_with_every_kit_builds_tests_and_lints_clean() {
+    build_test_lint_over("secure", "all", "http");
 }
 
 /// The workshop twin must build, and its own test shows a planted flaw really works.
@@ -58,6 +69,12 @@ fn every_kit_set_of_both_templates_renders_rustfmt_clean() {
                 kits.join(",")
             };
             cargo(&generated(template, &kits), &["fmt", "--check"]);
+            if template == "secure" {
+                cargo(
+                    &generated_over(template, &kits, "http"),
+                    &["fmt", "--check"],
+                );
+            }
         }
         // The longest crate name `new` accepts must not push a line past the width either.
         let dir =

@@ -37,6 +37,11 @@ pub struct NewArgs {
     #[arg(long, value_name = "KITS")]
     pub kits: Option<String>,
 
+    /// Transport: `stdio` (default), or `http` (Streamable HTTP on 127.0.0.1:8080 with Host,
+    /// Origin and bearer-token or OAuth checks on every request).
+    #[arg(long, value_name = "TRANSPORT")]
+    pub transport: Option<String>,
+
     /// Built-in template: `secure`, or `workshop` (the deliberately vulnerable teaching twin).
     #[arg(long, default_value = "secure", conflicts_with = "template_dir")]
     pub template: String,
@@ -100,6 +105,7 @@ pub fn run(reporter: &Reporter, args: NewArgs) -> Result<ExitCode> {
     for (flag, var, value) in [
         ("--description", "description", &args.description),
         ("--kits", "kits", &args.kits),
+        ("--transport", "transport", &args.transport),
     ] {
         let Some(value) = value else { continue };
         if !template.manifest.variables.contains_key(var) {
@@ -154,7 +160,8 @@ pub fn run(reporter: &Reporter, args: NewArgs) -> Result<ExitCode> {
     if let Some(ws) = &workspace {
         join_workspace(reporter, ws, &dest)?;
     }
-    print_next_steps(reporter, &args.path, &dest, &crate_name, &template);
+    let http = context.get("transport").and_then(|t| t.as_str()) == Some("http");
+    print_next_steps(reporter, &args.path, &dest, &crate_name, &template, http);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -289,13 +296,17 @@ fn print_next_steps(
     dest: &Path,
     crate_name: &str,
     template: &Template,
+    http: bool,
 ) {
     let heading = Style::new().bold();
     let cmd = Style::new().cyan();
     let dim = Style::new().dim();
     let run = template.manifest.run.as_ref();
     let args: Vec<String> = run.map(|r| r.args.clone()).unwrap_or_default();
-    let env: BTreeMap<String, String> = run.map(|r| r.env.clone()).unwrap_or_default();
+    let mut env: BTreeMap<String, String> = run.map(|r| r.env.clone()).unwrap_or_default();
+    if http {
+        env.insert("MCP_HTTP_TOKEN".into(), "$(openssl rand -hex 32)".into());
+    }
     let env_prefix: String = env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
     let steps = [
         (format!("cd {}", path.display()), ""),
@@ -308,7 +319,11 @@ fn print_next_steps(
             format!("{env_prefix}cargo run -- {}", args.join(" "))
                 .trim_end()
                 .to_string(),
-            "serve MCP over stdio",
+            if http {
+                "serve MCP over HTTP at http://127.0.0.1:8080/mcp"
+            } else {
+                "serve MCP over stdio"
+            },
         ),
     ];
     let width = steps.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
@@ -325,6 +340,24 @@ fn print_next_steps(
             cmd.apply_to(&c),
             dim.apply_to(format!("# {why}"))
         ));
+    }
+    if http {
+        // A client of an HTTP server connects to it; it does not start it.
+        let config = json!({ "mcpServers": { crate_name: {
+            "type": "http",
+            "url": "http://127.0.0.1:8080/mcp",
+            "headers": { "Authorization": "Bearer ${MCP_HTTP_TOKEN}" },
+        } } });
+        reporter.err_line("");
+        reporter.err_line(
+            &dim.apply_to("Point an MCP client at the running server:")
+                .to_string(),
+        );
+        let pretty = serde_json::to_string_pretty(&config).unwrap_or_default();
+        for line in pretty.lines() {
+            reporter.err_line(&format!("  {}", cmd.apply_to(line)));
+        }
+        return;
     }
     // A client starts the server from a folder of its own: every path must be absolute.
     let absolute_args: Vec<String> = args
@@ -384,22 +417,33 @@ mod tests {
                     .filter(|(i, _)| mask >> i & 1 == 1)
                     .map(|(_, c)| c.clone())
                     .collect();
-                let mut given = BTreeMap::new();
-                given.insert(
-                    "kits".to_string(),
-                    if picked.is_empty() {
-                        "none".into()
-                    } else {
-                        picked.join(",")
-                    },
-                );
-                let vars = values::resolve(&template.manifest, &given, false).unwrap();
-                let context = build_context("lock-test", vars, false);
-                let files = template::render(&template, &context).unwrap();
-                let lock = lock_for(&template, &files)
-                    .unwrap_or_else(|e| panic!("{name} with kits {picked:?}: {e:#}"))
-                    .expect("built-in templates ship locks");
-                assert!(lock.contains("name = \"lock-test\""), "{name} {picked:?}");
+                let transports = template
+                    .manifest
+                    .variables
+                    .get("transport")
+                    .map(|t| t.choices.clone())
+                    .unwrap_or_default();
+                for transport in transports {
+                    let mut given = BTreeMap::new();
+                    given.insert(
+                        "kits".to_string(),
+                        if picked.is_empty() {
+                            "none".into()
+                        } else {
+                            picked.join(",")
+                        },
+                    );
+                    given.insert("transport".to_string(), transport.clone());
+                    let vars = values::resolve(&template.manifest, &given, false).unwrap();
+                    let context = build_context("lock-test", vars, false);
+                    let files = template::render(&template, &context).unwrap();
+                    let lock = lock_for(&template, &files)
+                        .unwrap_or_else(|e| {
+                            panic!("{name} {transport} with kits {picked:?}: {e:#}")
+                        })
+                        .expect("built-in templates ship locks");
+                    assert!(lock.contains("name = \"lock-test\""), "{name} {picked:?}");
+                }
             }
         }
     }

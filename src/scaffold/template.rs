@@ -71,7 +71,8 @@ pub enum VarKind {
 pub struct ConditionalFile {
     /// Path of the rendered file (or folder prefix) relative to the template root.
     pub path: String,
-    /// A dotted path into the render context; the file is kept when it is truthy.
+    /// A dotted path into the render context; the file is kept when it is truthy, or, as
+    /// `path=value`, when it is that string.
     pub when: String,
 }
 
@@ -383,8 +384,13 @@ fn included(template: &Template, path: &Path, context: &Value) -> Result<bool> {
         if !path.starts_with(&rule.path) {
             continue;
         }
+        // `a.b` holds when the value is truthy; `a.b=x` when it is the string `x`.
+        let (path, expected) = match rule.when.split_once('=') {
+            Some((path, expected)) => (path, Some(expected)),
+            None => (rule.when.as_str(), None),
+        };
         let mut value = context;
-        for part in rule.when.split('.') {
+        for part in path.split('.') {
             value = value.get(part).with_context(|| {
                 format!(
                     "file condition `{}` names `{part}`, which the template does not define",
@@ -392,7 +398,11 @@ fn included(template: &Template, path: &Path, context: &Value) -> Result<bool> {
                 )
             })?;
         }
-        if !truthy(value) {
+        let holds = match expected {
+            Some(expected) => value.as_str() == Some(expected),
+            None => truthy(value),
+        };
+        if !holds {
             return Ok(false);
         }
     }

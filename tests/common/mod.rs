@@ -31,7 +31,15 @@ pub fn servers_target() -> PathBuf {
 /// Generates `template` with `kits` into `target/tmp/generated/<name>` (fresh for each test
 /// process) and returns the project folder. Serialised across threads and processes.
 pub fn generated(template: &str, kits: &str) -> PathBuf {
-    let name = format!("{template}-{}", kits.replace(',', "-"));
+    generated_over(template, kits, "stdio")
+}
+
+/// [`generated`] with a transport: `stdio` (the template's default) or `http`.
+pub fn generated_over(template: &str, kits: &str, transport: &str) -> PathBuf {
+    let name = match transport {
+        "stdio" => format!("{template}-{}", kits.replace(',', "-")),
+        other => format!("{template}-{other}-{}", kits.replace(',', "-")),
+    };
     let root = tmp_root().join("generated");
     std::fs::create_dir_all(&root).unwrap();
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
@@ -45,7 +53,17 @@ pub fn generated(template: &str, kits: &str) -> PathBuf {
         if dir.exists() {
             std::fs::remove_dir_all(&dir).unwrap();
         }
-        new_project(&dir, &["--template", template, "--kits", kits]);
+        new_project(
+            &dir,
+            &[
+                "--template",
+                template,
+                "--kits",
+                kits,
+                "--transport",
+                transport,
+            ],
+        );
         std::fs::write(&stamp, std::process::id().to_string()).unwrap();
     }
     lock.unlock().unwrap();

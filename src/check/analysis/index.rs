@@ -177,6 +177,33 @@ impl<'a> Index<'a> {
                 .unwrap_or_default(),
             syn::Expr::MethodCall(m) => {
                 let name = m.method.to_string();
+                // The receiver's type, where the code says it, decides which method runs; a
+                // type that is not the crate's own (a map, a lock guard) has none of ours.
+                match super::receiver::type_of(self, &m.receiver, caller) {
+                    super::receiver::Ty::Crate(ty) => {
+                        return (0..self.fns.len())
+                            .filter(|&i| {
+                                self.fns[i].has_receiver
+                                    && self.fns[i].name == name
+                                    && self.fns[i].self_ty.as_deref() == Some(ty.as_str())
+                            })
+                            .collect();
+                    }
+                    super::receiver::Ty::Foreign => return Vec::new(),
+                    super::receiver::Ty::Holds(held) => {
+                        let held =
+                            |t: &Option<String>| t.as_ref().is_some_and(|t| held.contains(t));
+                        return (0..self.fns.len())
+                            .filter(|&i| {
+                                let f = &self.fns[i];
+                                f.has_receiver
+                                    && f.name == name
+                                    && (held(&f.self_ty) || held(&f.trait_name))
+                            })
+                            .collect();
+                    }
+                    super::receiver::Ty::Unknown => {}
+                }
                 let on_self = matches!(&*m.receiver, syn::Expr::Path(p) if p.path.is_ident("self"));
                 let all: Vec<usize> = self
                     .named(&name)

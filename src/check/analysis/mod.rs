@@ -9,6 +9,7 @@ pub mod imports;
 pub mod index;
 pub mod modules;
 pub mod parse;
+pub mod receiver;
 pub mod sources;
 pub mod sql_guards;
 pub mod sql_readonly;

@@ -106,7 +106,7 @@ impl<'a> Analysis<'a> {
             .iter()
             .filter_map(|t| crate::check::analysis::flow::tool_fn(&self.index, t))
             .collect();
-        self.index.reachable(&starts, 4)
+        self.index.reachable(&starts, 6)
     }
 
     /// The tool whose flows include function `func`, when exactly one tool reaches it (a
