@@ -21,6 +21,19 @@ const LOOKUPS: &[&str] = &[
     "contains",
 ];
 
+/// Methods whose arguments build the error of the failure path (`.context(format!("{name}"))`,
+/// `.ok_or(..)`): the value that flows on past `?` or `unwrap` is the receiver's.
+const ERROR_ARGS: &[&str] = &[
+    "context",
+    "with_context",
+    "ok_or",
+    "ok_or_else",
+    "expect",
+    "map_err",
+    "wrap_err",
+    "wrap_err_with",
+];
+
 /// Marks a binding holding the whole parameter struct: `args.path` names parameter `path`.
 pub const WHOLE: &str = "*";
 
@@ -133,6 +146,9 @@ impl<'ast> Visit<'ast> for Carrier<'_> {
             // A lookup by a model-given key yields the container's value, not the key: only
             // the container can carry the parameter.
             syn::Expr::MethodCall(m) if LOOKUPS.contains(&m.method.to_string().as_str()) => {
+                self.visit_expr(&m.receiver)
+            }
+            syn::Expr::MethodCall(m) if ERROR_ARGS.contains(&m.method.to_string().as_str()) => {
                 self.visit_expr(&m.receiver)
             }
             syn::Expr::Index(i) if self.taint.of(&i.expr).is_none() => {}
