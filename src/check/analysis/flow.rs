@@ -262,10 +262,13 @@ fn follow(
     depth: usize,
     out: &mut Vec<Flow>,
 ) {
+    // A body already followed for this tool with these values adds nothing; reached again
+    // with another parameter (`validate_path(input)`, then `validate_path(target)`), it is
+    // followed again so what it does to that parameter is seen too.
     if out
         .iter()
-        .filter(|f| f.tool.name == tool.name)
-        .any(|f| f.func == func)
+        .filter(|f| f.tool.name == tool.name && f.func == func)
+        .any(|f| covers(&f.taint, &initial))
         || out.len() > 10_000
     {
         return;
@@ -354,6 +357,18 @@ fn follow(
             follow(index, tool, callee, next, v, depth + 1, out);
         }
     }
+}
+
+/// Does `seen` already hold every model value of `initial`, under the same labels?
+fn covers(seen: &Taint, initial: &Taint) -> bool {
+    initial
+        .vars
+        .iter()
+        .all(|(k, l)| seen.vars.get(k) == Some(l))
+        && initial
+            .fields
+            .iter()
+            .all(|(k, l)| seen.fields.get(k) == Some(l))
 }
 
 #[derive(Default)]
