@@ -21,6 +21,19 @@ const LOOKUPS: &[&str] = &[
     "contains",
 ];
 
+/// Methods whose arguments build the error of the failure path (`.context(format!("{name}"))`,
+/// `.ok_or(..)`): the value that flows on past `?` or `unwrap` is the receiver's.
+const ERROR_ARGS: &[&str] = &[
+    "context",
+    "with_context",
+    "ok_or",
+    "ok_or_else",
+    "expect",
+    "map_err",
+    "wrap_err",
+    "wrap_err_with",
+];
+
 /// Marks a binding holding the whole parameter struct: `args.path` names parameter `path`.
 pub const WHOLE: &str = "*";
 
@@ -135,6 +148,9 @@ impl<'ast> Visit<'ast> for Carrier<'_> {
             syn::Expr::MethodCall(m) if LOOKUPS.contains(&m.method.to_string().as_str()) => {
                 self.visit_expr(&m.receiver)
             }
+            syn::Expr::MethodCall(m) if ERROR_ARGS.contains(&m.method.to_string().as_str()) => {
+                self.visit_expr(&m.receiver)
+            }
             syn::Expr::Index(i) if self.taint.of(&i.expr).is_none() => {}
             syn::Expr::Call(c)
                 if let Some(carried) = super::syntax::call_path(c)
@@ -246,10 +262,13 @@ fn follow(
     depth: usize,
     out: &mut Vec<Flow>,
 ) {
+    // A body already followed for this tool with these values adds nothing; reached again
+    // with another parameter (`validate_path(input)`, then `validate_path(target)`), it is
+    // followed again so what it does to that parameter is seen too.
     if out
         .iter()
-        .filter(|f| f.tool.name == tool.name)
-        .any(|f| f.func == func)
+        .filter(|f| f.tool.name == tool.name && f.func == func)
+        .any(|f| covers(&f.taint, &initial))
         || out.len() > 10_000
     {
         return;
@@ -338,6 +357,18 @@ fn follow(
             follow(index, tool, callee, next, v, depth + 1, out);
         }
     }
+}
+
+/// Does `seen` already hold every model value of `initial`, under the same labels?
+fn covers(seen: &Taint, initial: &Taint) -> bool {
+    initial
+        .vars
+        .iter()
+        .all(|(k, l)| seen.vars.get(k) == Some(l))
+        && initial
+            .fields
+            .iter()
+            .all(|(k, l)| seen.fields.get(k) == Some(l))
 }
 
 #[derive(Default)]
