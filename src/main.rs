@@ -6,6 +6,7 @@
 mod check;
 mod checklist;
 mod cli;
+mod entropy;
 mod explain;
 mod finding;
 mod list;

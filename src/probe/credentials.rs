@@ -1,6 +1,8 @@
 //! Credential-shaped values in text: known token formats, private key blocks, and
 //! `KEY=value` pairs whose key names a secret and whose value is long and random-looking.
 
+use crate::entropy::entropy;
+
 /// Known prefixes: (prefix, least length of the whole token, what it is).
 const FORMATS: &[(&str, usize, &str)] = &[
     ("AKIA", 20, "an AWS access key id"),
@@ -99,22 +101,6 @@ fn random(s: &str) -> bool {
     let digits = s.chars().any(|c| c.is_ascii_digit());
     let letters = s.chars().any(|c| c.is_ascii_alphabetic());
     digits && letters && entropy(s) >= 3.0
-}
-
-/// Shannon entropy in bits per character.
-fn entropy(s: &str) -> f64 {
-    let mut counts = std::collections::HashMap::new();
-    for c in s.chars() {
-        *counts.entry(c).or_insert(0usize) += 1;
-    }
-    let n = s.chars().count() as f64;
-    counts
-        .values()
-        .map(|&k| {
-            let p = k as f64 / n;
-            -p * p.log2()
-        })
-        .sum()
 }
 
 #[cfg(test)]

@@ -440,6 +440,26 @@ pub fn is_secret_name(name: &str) -> bool {
         && !n.contains("tokens_")
 }
 
+/// A primitive number type by name (`u8` … `u128`, `i8` … `isize`, `f32`, `f64`).
+pub fn is_number_type(name: &str) -> bool {
+    matches!(
+        name,
+        "u8" | "u16"
+            | "u32"
+            | "u64"
+            | "u128"
+            | "usize"
+            | "i8"
+            | "i16"
+            | "i32"
+            | "i64"
+            | "i128"
+            | "isize"
+            | "f32"
+            | "f64"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -201,24 +201,7 @@ fn bounded(field: &syn::Field) -> bool {
 }
 
 fn is_number(ty: &syn::Type) -> bool {
-    inner_type_name(ty).is_some_and(|t| {
-        matches!(
-            t.as_str(),
-            "u8" | "u16"
-                | "u32"
-                | "u64"
-                | "u128"
-                | "usize"
-                | "i8"
-                | "i16"
-                | "i32"
-                | "i64"
-                | "i128"
-                | "isize"
-                | "f32"
-                | "f64"
-        )
-    })
+    inner_type_name(ty).is_some_and(|t| crate::check::analysis::syntax::is_number_type(&t))
 }
 
 pub fn is_dangerous_switch(name: &str) -> bool {

@@ -8,6 +8,7 @@ use syn::visit::Visit;
 use super::common::{at, finding, line_start};
 use crate::check::analysis::syntax::{compact, is_secret_name, is_test_item, str_lit};
 use crate::check::model::Context;
+use crate::entropy::entropy;
 use crate::finding::{Finding, Severity};
 
 const ID: &str = "hardcoded-secret";
@@ -93,22 +94,6 @@ pub fn token_kind(text: &str) -> Option<&'static str> {
         }
     }
     None
-}
-
-/// Shannon entropy in bits per character.
-pub fn entropy(s: &str) -> f64 {
-    let mut counts = std::collections::HashMap::new();
-    for c in s.chars() {
-        *counts.entry(c).or_insert(0usize) += 1;
-    }
-    let n = s.chars().count() as f64;
-    counts
-        .values()
-        .map(|&k| {
-            let p = k as f64 / n;
-            -p * p.log2()
-        })
-        .sum()
 }
 
 /// A literal that could be a real credential: long, no spaces, high entropy, not a name.

@@ -22,26 +22,8 @@ fn needs_bound(ty: &syn::Type) -> bool {
         || outer.contains("HashMap<")
         || outer.contains("BTreeMap<")
         || outer.starts_with("Option<Vec<")
-        || matches!(
-            inner.as_str(),
-            "String"
-                | "PathBuf"
-                | "Value"
-                | "u8"
-                | "u16"
-                | "u32"
-                | "u64"
-                | "u128"
-                | "usize"
-                | "i8"
-                | "i16"
-                | "i32"
-                | "i64"
-                | "i128"
-                | "isize"
-                | "f32"
-                | "f64"
-        )
+        || matches!(inner.as_str(), "String" | "PathBuf" | "Value")
+        || crate::check::analysis::syntax::is_number_type(&inner)
 }
 
 fn has_bound(field: &syn::Field) -> bool {

@@ -266,23 +266,9 @@ fn is_numeric(ty: &syn::Type) -> bool {
                     _ => false,
                 };
             }
-            matches!(
-                n.as_str(),
-                "u8" | "u16"
-                    | "u32"
-                    | "u64"
-                    | "u128"
-                    | "usize"
-                    | "i8"
-                    | "i16"
-                    | "i32"
-                    | "i64"
-                    | "i128"
-                    | "isize"
-                    | "f32"
-                    | "f64"
-                    | "bool"
-            ) || n.starts_with("NonZero")
+            n == "bool"
+                || crate::check::analysis::syntax::is_number_type(&n)
+                || n.starts_with("NonZero")
         }),
         _ => false,
     }
