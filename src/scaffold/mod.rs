@@ -2,18 +2,17 @@
 
 mod lock;
 mod name;
+mod next_steps;
 mod place;
 pub mod template;
 mod values;
 mod workspace;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, ValueEnum};
-use console::Style;
 use serde_json::{Value, json};
 
 use crate::report::Reporter;
@@ -154,7 +153,15 @@ pub fn run(reporter: &Reporter, args: NewArgs) -> Result<ExitCode> {
     if let Some(ws) = &workspace {
         join_workspace(reporter, ws, &dest)?;
     }
-    print_next_steps(reporter, &args.path, &dest, &crate_name, &template);
+    let target_root = workspace
+        .as_ref()
+        .map_or(dest.as_path(), |ws| ws.root.as_path());
+    let place = next_steps::Place {
+        path: &args.path,
+        dest: &dest,
+        target_root,
+    };
+    next_steps::print(reporter, &place, &crate_name, &template);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -283,88 +290,10 @@ fn join_workspace(reporter: &Reporter, ws: &workspace::Workspace, dest: &Path) -
     Ok(())
 }
 
-fn print_next_steps(
-    reporter: &Reporter,
-    path: &Path,
-    dest: &Path,
-    crate_name: &str,
-    template: &Template,
-) {
-    let heading = Style::new().bold();
-    let cmd = Style::new().cyan();
-    let dim = Style::new().dim();
-    let run = template.manifest.run.as_ref();
-    let args: Vec<String> = run.map(|r| r.args.clone()).unwrap_or_default();
-    let env: BTreeMap<String, String> = run.map(|r| r.env.clone()).unwrap_or_default();
-    let env_prefix: String = env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
-    let steps = [
-        (format!("cd {}", path.display()), ""),
-        ("cargo build".to_string(), "build the server"),
-        (
-            "cargo test".to_string(),
-            "run its tests, security controls included",
-        ),
-        (
-            format!("{env_prefix}cargo run -- {}", args.join(" "))
-                .trim_end()
-                .to_string(),
-            "serve MCP over stdio",
-        ),
-    ];
-    let width = steps.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
-    reporter.err_line("");
-    reporter.err_line(&heading.apply_to("Next steps").to_string());
-    for (c, why) in steps {
-        if why.is_empty() {
-            reporter.err_line(&format!("  {}", cmd.apply_to(&c)));
-            continue;
-        }
-        let pad = " ".repeat(width - c.len());
-        reporter.err_line(&format!(
-            "  {}{pad}  {}",
-            cmd.apply_to(&c),
-            dim.apply_to(format!("# {why}"))
-        ));
-    }
-    // A client starts the server from a folder of its own: every path must be absolute.
-    let absolute_args: Vec<String> = args
-        .iter()
-        .map(|a| {
-            if dest.join(a).exists() {
-                dest.join(a).display().to_string()
-            } else {
-                a.clone()
-            }
-        })
-        .collect();
-    let mut server = serde_json::Map::new();
-    server.insert(
-        "command".into(),
-        json!(
-            dest.join("target/debug")
-                .join(crate_name)
-                .display()
-                .to_string()
-        ),
-    );
-    server.insert("args".into(), json!(absolute_args));
-    if !env.is_empty() {
-        server.insert("env".into(), json!(env));
-    }
-    let config = json!({ "mcpServers": { crate_name: server } });
-    reporter.err_line("");
-    reporter.err_line(
-        &dim.apply_to("Register it with an MCP client (for example in its mcp.json):")
-            .to_string(),
-    );
-    let pretty = serde_json::to_string_pretty(&config).unwrap_or_default();
-    for line in pretty.lines() {
-        reporter.err_line(&format!("  {}", cmd.apply_to(line)));
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     /// Every built-in template renders, and finds a lock of its exact dependency set, for

@@ -41,6 +41,15 @@ pub struct RunHint {
     pub args: Vec<String>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Whether the next steps show how to register the server with MCP clients.
+    #[serde(default = "yes")]
+    pub register: bool,
+    /// A warning printed with the next steps.
+    pub warning: Option<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Deserialize)]
