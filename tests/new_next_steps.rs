@@ -96,3 +96,46 @@ fn the_workshop_says_it_is_vulnerable_and_shows_no_registration() {
         "{err}"
     );
 }
+
+/// The generated CI installs the checker from the source given at `new` time and uploads its
+/// SARIF to code scanning.
+#[test]
+fn the_ci_workflow_installs_the_checker_from_the_chosen_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = "--git https://example.org/team/cargo-mcp-secure.git --rev 0123abc";
+    next_steps(
+        dir.path(),
+        &["--no-workspace", "-d", &format!("checker_install={source}")],
+    );
+    let ci = std::fs::read_to_string(dir.path().join("srv/.github/workflows/ci.yml")).unwrap();
+    assert!(
+        ci.contains(&format!("cargo install --locked {source}\n")),
+        "{ci}"
+    );
+    assert!(
+        ci.contains("cargo mcp-secure check --ci --format sarif > mcp-secure.sarif"),
+        "{ci}"
+    );
+    assert!(
+        ci.contains("github/codeql-action/upload-sarif@") && ci.contains("security-events: write"),
+        "{ci}"
+    );
+    // GitHub's own `${{ }}` expressions stay; no handlebars escape or variable is left.
+    assert!(
+        ci.contains("${{ github.ref }}") && !ci.contains("\\{{") && !ci.contains("{{checker"),
+        "{ci}"
+    );
+
+    let other = tempfile::tempdir().unwrap();
+    next_steps(other.path(), &["--no-workspace"]);
+    let ci = std::fs::read_to_string(other.path().join("srv/.github/workflows/ci.yml")).unwrap();
+    let install = ci
+        .lines()
+        .find(|l| l.contains("cargo install --locked") && !l.contains("cargo-deny"))
+        .unwrap();
+    let version = format!("cargo-mcp-secure@{}", env!("CARGO_PKG_VERSION"));
+    assert!(
+        install.ends_with(&version) || install.contains("--git "),
+        "{install}"
+    );
+}

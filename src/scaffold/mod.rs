@@ -1,5 +1,6 @@
 //! `cargo mcp-secure new`: renders a template into a new crate, atomically.
 
+mod checker;
 mod lock;
 mod name;
 mod next_steps;
@@ -109,7 +110,8 @@ pub fn run(reporter: &Reporter, args: NewArgs) -> Result<ExitCode> {
         }
         given.insert(var.to_string(), value.clone());
     }
-    let vars = values::resolve(&template.manifest, &given, interactive)?;
+    let mut vars = values::resolve(&template.manifest, &given, interactive)?;
+    checker::fill_default(&mut vars)?;
 
     let workspace = if args.no_workspace {
         None

@@ -61,6 +61,9 @@ pub struct Variable {
     pub default: Option<toml::Value>,
     #[serde(default)]
     pub choices: Vec<String>,
+    /// Whether a terminal prompt asks for it; without, only `--define` sets it.
+    #[serde(default = "yes")]
+    pub ask: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
