@@ -24,10 +24,9 @@
 # The unpinned settings include the cross-CPU wake-ups, so their runs spread widely.
 #
 # Usage: scripts/bench-new.sh [RUNS]   (needs hyperfine, python3, taskset; valgrind for step 4)
-# Servers: `without` (the choke point removed), `with` (as generated), `strict` (the same binary
-# with every audit line written before its reply, `[audit] read_only_delay_ms = 0`), and with
-# PREVIOUS_TOOL=/path/to/an/older/cargo-mcp-secure, `previous`, the `secure` server that binary
-# generates.
+# Servers: `without` (the choke point removed), `with` (as generated, every audit record written
+# to stderr before its reply), and with PREVIOUS_TOOL=/path/to/an/older/cargo-mcp-secure,
+# `previous`, the `secure` server that binary generates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
@@ -44,12 +43,8 @@ hyperfine --warmup 3 --runs 30 --style basic \
   "$tool new $work/render --yes --vcs none --no-workspace --kits all"
 
 echo "== generated servers: with and without the choke point"
-# `strict` is the `with` binary configured to write every audit line before its reply
-# (`[audit] read_only_delay_ms = 0`), as the template did before lines of reads could wait.
-roles=(without with strict)
+roles=(without with)
 [ -n "${PREVIOUS_TOOL:-}" ] && roles+=(previous)
-# The project, and so the binary, a role runs.
-project_of() { if [ "$1" = strict ]; then echo with; else echo "$1"; fi; }
 # make_servers KITS NAME: generates and builds NAME-with, NAME-without (and NAME-previous) in
 # $work, and writes each role's config, $work/NAME-ROLE.toml.
 make_servers() {
@@ -70,8 +65,6 @@ make_servers() {
       printf '[files]\nroots = ["%s"]\nmax_read_bytes = 1048576\nmax_write_bytes = 1048576\nmax_list_entries = 1000\n' \
         "$work/data" >> "$work/$name-$role.toml"
     fi
-    [ "$role" = strict ] && printf '[audit]\nread_only_delay_ms = 0\n' >> "$work/$name-$role.toml"
-    [ "$role" = strict ] && continue
     (cd "$work/$name-$role" && cargo build --release --locked --quiet 2>/dev/null) || { echo "cannot build $name-$role" >&2; exit 2; }
   done
 }
@@ -88,7 +81,7 @@ measure() {
   local name=$1 setting=$2 tool_name=$3 args=$4 pin=(taskset -c "$cpu") servers=()
   [ "${setting%%-*}" = free ] && pin=()
   for role in "${roles[@]}"; do
-    servers+=(--server "$role=$CARGO_TARGET_DIR/release/$name-$(project_of "$role") --config $work/$name-$role.toml")
+    servers+=(--server "$role=$CARGO_TARGET_DIR/release/$name-$role --config $work/$name-$role.toml")
   done
   local rows=$work/rows.$name.$setting.txt
   for i in $(seq 1 "$runs"); do
@@ -113,7 +106,7 @@ if command -v valgrind >/dev/null; then
     for n in 200 1200; do
       python3 scripts/mcp_timing.py --tool echo --args '{"text":"hello"}' --calls "$n" --runs 1 -- \
         valgrind --tool=callgrind --callgrind-out-file="$work/cg.$role.$n" \
-        "$CARGO_TARGET_DIR/release/echo-$(project_of "$role")" --config "$work/echo-$role.toml" >/dev/null 2>&1
+        "$CARGO_TARGET_DIR/release/echo-$role" --config "$work/echo-$role.toml" >/dev/null 2>&1
     done
     a=$(grep -m1 '^summary:' "$work/cg.$role.1200" | cut -d' ' -f2)
     b=$(grep -m1 '^summary:' "$work/cg.$role.200" | cut -d' ' -f2)

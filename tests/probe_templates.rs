@@ -5,7 +5,7 @@ mod common;
 
 use serde_json::Value;
 
-fn probe(bin: &std::path::Path) -> (Option<i32>, Value) {
+fn probe(bin: &std::path::Path, args: &[&str]) -> (Option<i32>, Value) {
     let tmp = common::tmp_root().join("probe-tmp");
     std::fs::create_dir_all(&tmp).unwrap();
     let out = common::bin()
@@ -20,6 +20,7 @@ fn probe(bin: &std::path::Path) -> (Option<i32>, Value) {
             "--",
         ])
         .arg(bin)
+        .args(args)
         .env("TMPDIR", &tmp)
         .output()
         .unwrap();
@@ -31,7 +32,8 @@ fn probe(bin: &std::path::Path) -> (Option<i32>, Value) {
 #[test]
 fn secure_server_has_no_findings() {
     let bin = common::built_server("secure", "all");
-    let (code, json) = probe(&bin);
+    // The files kit serves only its configured roots: the sandbox is given as one.
+    let (code, json) = probe(&bin, &["--root", "{allowed}"]);
     assert_eq!(json["findings"], Value::Array(Vec::new()), "{json:#}");
     assert_eq!(code, Some(0));
     for tool in json["tools"].as_array().unwrap() {
@@ -46,7 +48,7 @@ fn secure_server_has_no_findings() {
 #[test]
 fn workshop_planted_flaws_are_found() {
     let bin = common::built_server("workshop", "all");
-    let (code, json) = probe(&bin);
+    let (code, json) = probe(&bin, &[]);
     assert_eq!(code, Some(1));
     let mut lines: Vec<String> = json["findings"]
         .as_array()

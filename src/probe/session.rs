@@ -87,6 +87,11 @@ pub struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
+    /// The server runs in a network namespace of its own: the probe's loopback is not its.
+    pub fn network_confined(&self) -> bool {
+        cfg!(target_os = "linux") && self.spec.confine.as_ref().is_some_and(|c| !c.host_network)
+    }
+
     /// `snap` is the sandbox as it was before the server started.
     pub fn new(
         sandbox: &'a Sandbox,

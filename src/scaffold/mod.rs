@@ -1,19 +1,19 @@
 //! `cargo mcp-secure new`: renders a template into a new crate, atomically.
 
+mod checker;
 mod lock;
 mod name;
+mod next_steps;
 mod place;
 pub mod template;
 mod values;
 mod workspace;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, ValueEnum};
-use console::Style;
 use serde_json::{Value, json};
 
 use crate::report::Reporter;
@@ -116,7 +116,8 @@ pub fn run(reporter: &Reporter, args: NewArgs) -> Result<ExitCode> {
         }
         given.insert(var.to_string(), value.clone());
     }
-    let vars = values::resolve(&template.manifest, &given, interactive)?;
+    let mut vars = values::resolve(&template.manifest, &given, interactive)?;
+    checker::fill_default(&mut vars)?;
 
     let workspace = if args.no_workspace {
         None
@@ -160,8 +161,16 @@ pub fn run(reporter: &Reporter, args: NewArgs) -> Result<ExitCode> {
     if let Some(ws) = &workspace {
         join_workspace(reporter, ws, &dest)?;
     }
-    let http = context.get("transport").and_then(|t| t.as_str()) == Some("http");
-    print_next_steps(reporter, &args.path, &dest, &crate_name, &template, http);
+    let target_root = workspace
+        .as_ref()
+        .map_or(dest.as_path(), |ws| ws.root.as_path());
+    let place = next_steps::Place {
+        path: &args.path,
+        dest: &dest,
+        target_root,
+        http: context.get("transport").and_then(|t| t.as_str()) == Some("http"),
+    };
+    next_steps::print(reporter, &place, &crate_name, &template);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -290,114 +299,10 @@ fn join_workspace(reporter: &Reporter, ws: &workspace::Workspace, dest: &Path) -
     Ok(())
 }
 
-fn print_next_steps(
-    reporter: &Reporter,
-    path: &Path,
-    dest: &Path,
-    crate_name: &str,
-    template: &Template,
-    http: bool,
-) {
-    let heading = Style::new().bold();
-    let cmd = Style::new().cyan();
-    let dim = Style::new().dim();
-    let run = template.manifest.run.as_ref();
-    let args: Vec<String> = run.map(|r| r.args.clone()).unwrap_or_default();
-    let mut env: BTreeMap<String, String> = run.map(|r| r.env.clone()).unwrap_or_default();
-    if http {
-        env.insert("MCP_HTTP_TOKEN".into(), "$(openssl rand -hex 32)".into());
-    }
-    let env_prefix: String = env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
-    let steps = [
-        (format!("cd {}", path.display()), ""),
-        ("cargo build".to_string(), "build the server"),
-        (
-            "cargo test".to_string(),
-            "run its tests, security controls included",
-        ),
-        (
-            format!("{env_prefix}cargo run -- {}", args.join(" "))
-                .trim_end()
-                .to_string(),
-            if http {
-                "serve MCP over HTTP at http://127.0.0.1:8080/mcp"
-            } else {
-                "serve MCP over stdio"
-            },
-        ),
-    ];
-    let width = steps.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
-    reporter.err_line("");
-    reporter.err_line(&heading.apply_to("Next steps").to_string());
-    for (c, why) in steps {
-        if why.is_empty() {
-            reporter.err_line(&format!("  {}", cmd.apply_to(&c)));
-            continue;
-        }
-        let pad = " ".repeat(width - c.len());
-        reporter.err_line(&format!(
-            "  {}{pad}  {}",
-            cmd.apply_to(&c),
-            dim.apply_to(format!("# {why}"))
-        ));
-    }
-    if http {
-        // A client of an HTTP server connects to it; it does not start it.
-        let config = json!({ "mcpServers": { crate_name: {
-            "type": "http",
-            "url": "http://127.0.0.1:8080/mcp",
-            "headers": { "Authorization": "Bearer ${MCP_HTTP_TOKEN}" },
-        } } });
-        reporter.err_line("");
-        reporter.err_line(
-            &dim.apply_to("Point an MCP client at the running server:")
-                .to_string(),
-        );
-        let pretty = serde_json::to_string_pretty(&config).unwrap_or_default();
-        for line in pretty.lines() {
-            reporter.err_line(&format!("  {}", cmd.apply_to(line)));
-        }
-        return;
-    }
-    // A client starts the server from a folder of its own: every path must be absolute.
-    let absolute_args: Vec<String> = args
-        .iter()
-        .map(|a| {
-            if dest.join(a).exists() {
-                dest.join(a).display().to_string()
-            } else {
-                a.clone()
-            }
-        })
-        .collect();
-    let mut server = serde_json::Map::new();
-    server.insert(
-        "command".into(),
-        json!(
-            dest.join("target/debug")
-                .join(crate_name)
-                .display()
-                .to_string()
-        ),
-    );
-    server.insert("args".into(), json!(absolute_args));
-    if !env.is_empty() {
-        server.insert("env".into(), json!(env));
-    }
-    let config = json!({ "mcpServers": { crate_name: server } });
-    reporter.err_line("");
-    reporter.err_line(
-        &dim.apply_to("Register it with an MCP client (for example in its mcp.json):")
-            .to_string(),
-    );
-    let pretty = serde_json::to_string_pretty(&config).unwrap_or_default();
-    for line in pretty.lines() {
-        reporter.err_line(&format!("  {}", cmd.apply_to(line)));
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     /// Every built-in template renders, and finds a lock of its exact dependency set, for

@@ -41,6 +41,15 @@ pub struct RunHint {
     pub args: Vec<String>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Whether the next steps show how to register the server with MCP clients.
+    #[serde(default = "yes")]
+    pub register: bool,
+    /// A warning printed with the next steps.
+    pub warning: Option<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Deserialize)]
@@ -52,6 +61,9 @@ pub struct Variable {
     pub default: Option<toml::Value>,
     #[serde(default)]
     pub choices: Vec<String>,
+    /// Whether a terminal prompt asks for it; without, only `--define` sets it.
+    #[serde(default = "yes")]
+    pub ask: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -38,7 +38,7 @@ pub fn resolve(
     for (name, var) in &manifest.variables {
         let value = if let Some(text) = given.get(name) {
             template::parse_text(name, var, text)?
-        } else if interactive {
+        } else if interactive && var.ask {
             prompt(name, var)?
         } else if let Some(default) = &var.default {
             template::typed_value(name, var, default)?

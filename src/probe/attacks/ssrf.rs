@@ -1,7 +1,8 @@
 //! Server-side request forgery: URL parameters get the address of a loopback listener the
 //! probe runs; a request reaching it proves the server fetches whatever the model names.
 //! A cloud metadata address is tried too; inside a sandbox without network it cannot answer,
-//! so its reply only goes into the evidence. A `file://` URL to a canary outside catches a
+//! so its reply only goes into the evidence. A server confined to a network namespace of its
+//! own cannot reach the listener either: then the report says the check did not run. A `file://` URL to a canary outside catches a
 //! fetcher that opens local files.
 
 use std::time::Duration;
@@ -94,6 +95,21 @@ pub fn run(s: &mut Session, tool: &Tool) {
             return;
         }
         let Some(line) = listener.reached(&marker, Duration::from_millis(300)) else {
+            // Fail closed: inside its own network namespace the server cannot reach the
+            // listener, so silence proves nothing and the report says so.
+            if s.network_confined() {
+                s.report(
+                    "excessive-privilege",
+                    Severity::Info,
+                    Some(&tool.name),
+                    &format!("ssrf not run {name}"),
+                    format!(
+                        "server-side request forgery through `{name}` of `{}` was not checked: the server runs without network, where the probe's listener cannot be reached; probe again with --allow-network to check it",
+                        tool.name
+                    ),
+                    None,
+                );
+            }
             continue;
         };
         let Some(meta) = s.call(
