@@ -167,7 +167,23 @@ impl<'ast> Visit<'ast> for Calls {
         }) {
             self.timeout = true;
         }
+        if call_path(c).is_some_and(|p| p.ends_with("serde_json::to_writer"))
+            && c.args.first().is_some_and(calls_stderr)
+        {
+            self.log = true;
+        }
         syn::visit::visit_expr_call(self, c);
+    }
+
+    // A record written whole to stderr (`std::io::stderr().lock().write_all(..)`, or
+    // `serde_json::to_writer(std::io::stderr(), ..)`) is an audit record too.
+    fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        if matches!(m.method.to_string().as_str(), "write_all" | "write_fmt")
+            && calls_stderr(&m.receiver)
+        {
+            self.log = true;
+        }
+        syn::visit::visit_expr_method_call(self, m);
     }
 
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
@@ -180,6 +196,18 @@ impl<'ast> Visit<'ast> for Calls {
             || path.starts_with("tracing")
             || path.starts_with("log"));
         self.log |= is_log;
+    }
+}
+
+/// `expr` is, or is a method chain on, a call of `std::io::stderr()`.
+fn calls_stderr(expr: &syn::Expr) -> bool {
+    match expr {
+        syn::Expr::Call(c) => call_path(c)
+            .is_some_and(|p| p == "std::io::stderr" || p == "io::stderr" || p == "stderr"),
+        syn::Expr::MethodCall(m) => calls_stderr(&m.receiver),
+        syn::Expr::Reference(r) => calls_stderr(&r.expr),
+        syn::Expr::Paren(p) => calls_stderr(&p.expr),
+        _ => false,
     }
 }
 
