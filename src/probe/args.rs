@@ -73,7 +73,7 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_calls: Option<u64>,
 
-    /// Wall-time limit of the whole run, in seconds.
+    /// Wall-time limit of the probing, in seconds (building a package with --manifest-path comes first).
     #[arg(long, default_value_t = 120.0, value_name = "SECS")]
     pub max_time: f64,
 
