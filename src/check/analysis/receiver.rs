@@ -89,6 +89,8 @@ fn type_in(index: &Index<'_>, expr: &syn::Expr, caller: &FnInfo<'_>, hops: usize
             Ty::Holds(names) => Ty::Holds(names),
             _ => Ty::Unknown,
         },
+        // `Roots::open(..)`, `ProcessManager::with_timeout(..)?`: a crate type's constructor.
+        syn::Expr::Call(c) => constructed(index, c).map_or(Ty::Unknown, Ty::Crate),
         syn::Expr::Try(t) => type_in(index, &t.expr, caller, hops),
         syn::Expr::Paren(p) => type_in(index, &p.expr, caller, hops),
         syn::Expr::Reference(r) => type_in(index, &r.expr, caller, hops),
@@ -124,6 +126,44 @@ fn classify_in(index: &Index<'_>, ty: &syn::Type, file: Option<&std::path::Path>
         }
         None => Ty::Unknown,
     }
+}
+
+/// The crate struct `T` when `call` is `T::f(..)` and every `f` of `T` returns `Self` or `T`
+/// (bare, or as the first type argument: `Result<Self, E>`, `Option<T>`).
+fn constructed(index: &Index<'_>, call: &syn::ExprCall) -> Option<String> {
+    let path = super::syntax::call_path(call)?;
+    let mut segs = path.rsplit("::");
+    let (name, ty) = (segs.next()?, segs.next()?);
+    if !is_crate_struct(index, ty) {
+        return None;
+    }
+    let mut fns = index
+        .fns
+        .iter()
+        .filter(|f| f.name == name && f.self_ty.as_deref() == Some(ty))
+        .peekable();
+    fns.peek()?;
+    fns.all(|f| returns_self(&f.sig.output, ty))
+        .then(|| ty.to_string())
+}
+
+fn returns_self(output: &syn::ReturnType, ty: &str) -> bool {
+    let syn::ReturnType::Type(_, t) = output else {
+        return false;
+    };
+    let named = |t: &syn::Type| type_name(t).is_some_and(|n| n == "Self" || n == ty);
+    if named(t) {
+        return true;
+    }
+    let syn::Type::Path(p) = strip(t) else {
+        return false;
+    };
+    let Some(last) = p.path.segments.last() else {
+        return false;
+    };
+    matches!(last.ident.to_string().as_str(), "Result" | "Option")
+        && matches!(&last.arguments, syn::PathArguments::AngleBracketed(a)
+            if matches!(a.args.first(), Some(syn::GenericArgument::Type(inner)) if named(inner)))
 }
 
 /// Std types method calls commonly go to, by their bare name.
@@ -299,7 +339,9 @@ mod tests {
         use std::sync::{Arc, Mutex};
         use other_crate::Thing;
         struct Keys;
-        impl Keys { fn get(&self, k: &str) -> Option<String> { reqwest::get(k); None } }
+        impl Keys { fn get(&self, k: &str) -> Option<String> { reqwest::get(k); None } fn open() -> Result<Self, E> { Ok(Keys) } }
+        struct Other;
+        impl Other { fn fetch(&self) {} }
         trait Tool { fn call(&self); }
         impl Tool for Keys { fn call(&self) {} }
         struct Store { records: Mutex<BTreeMap<u32, String>>, keys: Arc<Keys>, tools: BTreeMap<u32, Box<dyn Tool>> }
@@ -313,6 +355,7 @@ mod tests {
             fn unknown(&self) { let other = make(); other.get("x"); }
             fn foreign(&self, other: &Thing) { other.get("x"); }
             fn param(&self, store: &Store) { store.keys.get("x"); store.records.lock().unwrap().get(&1); }
+            fn built(&self) { let k = Keys::open()?; k.get("x"); }
             fn dynamic(&self) { let tool = self.store.tools.get(&1).unwrap(); tool.call(); }
         }
     "#;
@@ -334,6 +377,11 @@ mod tests {
     #[test]
     fn a_container_of_crate_trait_objects_hands_out_crate_methods() {
         assert!(callees(SRC, "dynamic").contains(&"Keys::call".to_string()));
+    }
+
+    #[test]
+    fn a_value_built_by_a_constructor_has_its_type() {
+        assert_eq!(callees(SRC, "built"), ["Keys::get", "Keys::open"]);
     }
 
     #[test]

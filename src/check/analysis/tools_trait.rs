@@ -1,7 +1,8 @@
 //! Tools declared as impls of the crate's own tool trait: a trait that gives each tool a
 //! description and a method taking the call's input, implemented once per tool
 //! (`impl Tool for CargoBuild { const NAME = …; fn call(&self, args: Args) … }`). The name is a
-//! `NAME` constant, a `fn name()`, or the literal the impl is registered under
+//! `NAME` constant, a `fn name()`, a `fn definition()` returning a struct literal with a
+//! `name` field, or the literal the impl is registered under
 //! (`register("echo", Box::new(EchoTool))`).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -13,7 +14,20 @@ use super::tools::{Shape, ToolInfo, hints_in, param_texts, string_of, tail_strin
 use crate::check::model::{Context, SourceFile, location};
 
 /// Items of a trait that describe a tool rather than run it.
-const METADATA: &[&str] = &["name", "description", "title", "schema", "annotation"];
+const METADATA: &[&str] = &[
+    "name",
+    "description",
+    "title",
+    "schema",
+    "annotation",
+    "definition",
+];
+
+/// A method returning the tool's whole definition (`fn definition(&self) -> Tool { Tool {
+/// name: "x".into(), description: Some(..), .. } }`).
+fn is_definition(name: &str) -> bool {
+    name == "definition" || name.ends_with("_definition") || name == "spec"
+}
 
 fn is_metadata(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
@@ -110,7 +124,7 @@ fn tool_trait(t: &syn::ItemTrait) -> Option<ToolTrait> {
             syn::TraitItem::Const(c) => described |= c.ident.to_string().contains("DESCRIPTION"),
             syn::TraitItem::Fn(f) => {
                 let name = f.sig.ident.to_string();
-                if name.contains("description") {
+                if name.contains("description") || is_definition(&name) {
                     described = true;
                 } else if !is_metadata(&name)
                     && f.sig.receiver().is_some()
@@ -204,6 +218,12 @@ fn metadata_texts(imp: &syn::ItemImpl) -> BTreeMap<&'static str, Option<String>>
             syn::ImplItem::Const(c) => {
                 (c.ident.to_string().to_ascii_lowercase(), string_of(&c.expr))
             }
+            syn::ImplItem::Fn(f) if is_definition(&f.sig.ident.to_string()) => {
+                for (key, text) in definition_texts(&f.block) {
+                    out.entry(key).or_insert(text);
+                }
+                continue;
+            }
             syn::ImplItem::Fn(f) => (f.sig.ident.to_string(), tail_string(&f.block)),
             _ => continue,
         };
@@ -216,6 +236,38 @@ fn metadata_texts(imp: &syn::ItemImpl) -> BTreeMap<&'static str, Option<String>>
         out.insert(key, text);
     }
     out
+}
+
+/// The `name`, `description` and `title` fields of the struct literal a definition method
+/// returns (`description: Some("…".to_string())` included).
+fn definition_texts(block: &syn::Block) -> Vec<(&'static str, Option<String>)> {
+    let Some(syn::Stmt::Expr(syn::Expr::Struct(lit), None)) = block.stmts.last() else {
+        return Vec::new();
+    };
+    lit.fields
+        .iter()
+        .filter_map(|field| {
+            let syn::Member::Named(ident) = &field.member else {
+                return None;
+            };
+            let key = match ident.to_string().as_str() {
+                "name" => "name",
+                "description" => "description",
+                "title" => "title",
+                _ => return None,
+            };
+            let value = match &field.expr {
+                syn::Expr::Call(c)
+                    if c.args.len() == 1
+                        && super::syntax::call_path(c).as_deref() == Some("Some") =>
+                {
+                    string_of(&c.args[0])
+                }
+                other => string_of(other),
+            };
+            Some((key, value))
+        })
+        .collect()
 }
 
 /// `type RequestArgs = CargoBuildRequest;` of an impl.
@@ -294,6 +346,27 @@ impl<'ast> Visit<'ast> for TypePaths {
 mod tests {
     use crate::check::analysis::tools::{Shape, tools};
     use crate::check::model::Context;
+
+    #[test]
+    fn a_definition_method_names_and_describes_the_tool() {
+        let src = r#"
+            pub trait Tool { fn definition(&self) -> ToolDefinition; async fn execute(&self, arguments: Value, state: Arc<State>) -> Result<Output, Error>; }
+            pub struct CmdExec;
+            impl Tool for CmdExec {
+                fn definition(&self) -> ToolDefinition {
+                    ToolDefinition { name: "cmd.exec".to_string(), description: Some("Executes a command".to_string()), input_schema: json!({}) }
+                }
+                async fn execute(&self, arguments: Value, _state: Arc<State>) -> Result<Output, Error> { todo!() }
+            }
+        "#;
+        let ctx = Context::of_sources(vec![("src/tools.rs".into(), src.to_string())]);
+        let tools = tools(&ctx);
+        assert_eq!(tools.len(), 1, "{tools:?}");
+        assert_eq!(tools[0].shape, Shape::Trait);
+        assert_eq!(tools[0].name, "cmd.exec");
+        assert_eq!(tools[0].description.as_deref(), Some("Executes a command"));
+        assert_eq!(tools[0].function, "execute");
+    }
 
     #[test]
     fn finds_one_tool_per_impl_of_the_crate_tool_trait() {
