@@ -113,11 +113,29 @@ impl<'ast> Visit<'ast> for SpawnVisitor<'_, '_> {
                 }
                 e => self.literal_arg(e),
             }
-            let option_value = matches!(&*m.receiver, syn::Expr::MethodCall(prev)
-                if prev.method == "arg"
-                    && prev.args.len() == 1
-                    && str_lit(&prev.args[0]).is_some_and(|(s, _)| s.starts_with('-') && s != "--" && !s.contains('=')));
-            self.out.args.push((arg.clone(), option_value));
+            let is_flag = |e: &syn::Expr| {
+                str_lit(e).is_some_and(|(s, _)| s.starts_with('-') && s != "--" && !s.contains('='))
+            };
+            let elems = match arg {
+                syn::Expr::Array(a) => Some(&a.elems),
+                syn::Expr::Reference(r) => match &*r.expr {
+                    syn::Expr::Array(a) => Some(&a.elems),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some(elems) = elems {
+                // `.args(["commit", "-m", message])`: an element right after a flag is its value.
+                let elems: Vec<&syn::Expr> = elems.iter().collect();
+                for (i, e) in elems.iter().enumerate() {
+                    let option_value = i > 0 && is_flag(elems[i - 1]);
+                    self.out.args.push(((*e).clone(), option_value));
+                }
+            } else {
+                let option_value = matches!(&*m.receiver, syn::Expr::MethodCall(prev)
+                    if prev.method == "arg" && prev.args.len() == 1 && is_flag(&prev.args[0]));
+                self.out.args.push((arg.clone(), option_value));
+            }
         }
         syn::visit::visit_expr_method_call(self, m);
     }

@@ -164,3 +164,18 @@ fn find<'a>(allowed: &'a [Program], name: &str) -> Option<&'a Program> {
         "{command:?}"
     );
 }
+
+#[test]
+fn an_array_element_right_after_a_flag_is_that_flags_value() {
+    let body = r#"
+        let out = std::process::Command::new("git").args(["commit", "-m", &args.path]).output();
+        Ok(String::new())
+"#;
+    let src = tool(body);
+    let found = ids(&[("src/main.rs", &src)], "command-injection");
+    assert!(found.is_empty(), "{found:?}");
+    // Positional, with no flag before it, the value can become an option.
+    let src = tool(&body.replace("\"-m\", ", ""));
+    let found = ids(&[("src/main.rs", &src)], "command-injection");
+    assert_eq!(found.len(), 1, "{found:?}");
+}
