@@ -9,17 +9,11 @@ use std::process::Output;
 use serde_json::Value;
 
 fn fixture(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/probe")
-        .join(format!("{name}.py"))
-        .display()
-        .to_string()
+    common::probe_fixture(name)
 }
 
 fn tmp() -> PathBuf {
-    let dir = common::tmp_root().join("probe-tmp");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("probe-tmp")
 }
 
 /// Runs `probe --format json` with `opts` against `cmd`; returns the output and the parsed JSON.

@@ -7,17 +7,11 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 fn fixture(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/probe")
-        .join(format!("{name}.py"))
-        .display()
-        .to_string()
+    common::probe_fixture(name)
 }
 
 fn tmp() -> PathBuf {
-    let dir = common::tmp_root().join("probe-cli-tmp");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("probe-cli-tmp")
 }
 
 #[test]

@@ -11,11 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 fn fixture(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/probe")
-        .join(format!("{name}.py"))
-        .display()
-        .to_string()
+    common::probe_fixture(name)
 }
 
 /// A fresh folder per test: the probe's TMPDIR (its sandbox goes there) and host targets.

@@ -23,6 +23,22 @@ pub fn tmp_root() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
 }
 
+/// A Python fixture server of the probe tests, by stem (`tests/fixtures/probe/<name>.py`).
+pub fn probe_fixture(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/probe")
+        .join(format!("{name}.py"))
+        .display()
+        .to_string()
+}
+
+/// A scratch folder of one test file's own (`label`), created if missing.
+pub fn scratch(label: &str) -> PathBuf {
+    let dir = tmp_root().join(label);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 /// The target folder shared by every generated server build.
 pub fn servers_target() -> PathBuf {
     tmp_root().join("servers-target")

@@ -81,54 +81,48 @@ impl Imports {
     /// found in no import resolves through a glob only when exactly one glob exists.
     pub fn resolve(&self, path: &str) -> Option<String> {
         let path = path.trim_start_matches("::");
+        if let Some(full) = self.imported(path) {
+            return Some(full);
+        }
         let (first, rest) = match path.split_once("::") {
             Some((f, r)) => (f, Some(r)),
             None => (path, None),
         };
-        let base = match self.names.get(first) {
-            Some(full) => full.clone(),
-            None if ROOTS.contains(&first) || (rest.is_some() && is_crate_name(first)) => {
-                first.to_string()
-            }
-            None if rest.is_none() && self.globs.len() == 1 => join_str(&self.globs[0], first),
-            None => return None,
-        };
-        Some(match rest {
-            Some(r) => format!("{base}::{r}"),
-            None => base,
-        })
+        if ROOTS.contains(&first) || (rest.is_some() && is_crate_name(first)) {
+            return Some(path.to_string());
+        }
+        (rest.is_none() && self.globs.len() == 1).then(|| join_str(&self.globs[0], first))
     }
 }
 
 impl Imports {
-    /// `path` (`Cmd::new`) with its first segment replaced by what it was imported as, or as
-    /// written when it was not imported.
-    pub fn expand(&self, path: &str) -> String {
-        let path = path.trim_start_matches("::");
+    /// `path` through an import of its first segment (`Cmd::new` after `use … Command as
+    /// Cmd`), or `None` when that segment is not imported.
+    fn imported(&self, path: &str) -> Option<String> {
         let (first, rest) = match path.split_once("::") {
             Some((f, r)) => (f, Some(r)),
             None => (path, None),
         };
-        match (self.names.get(first), rest) {
-            (Some(full), Some(r)) => format!("{full}::{r}"),
-            (Some(full), None) => full.clone(),
-            (None, _) => path.to_string(),
-        }
+        let full = self.names.get(first)?;
+        Some(match rest {
+            Some(r) => format!("{full}::{r}"),
+            None => full.clone(),
+        })
+    }
+
+    /// `path` with its first segment replaced by what it was imported as, or as written when
+    /// it was not imported.
+    pub fn expand(&self, path: &str) -> String {
+        let path = path.trim_start_matches("::");
+        self.imported(path).unwrap_or_else(|| path.to_string())
     }
 
     /// Every full path `path` may name: through an import of its first segment; else through
     /// each glob import, and as written.
     pub fn candidates(&self, path: &str) -> Vec<String> {
         let path = path.trim_start_matches("::");
-        let (first, rest) = match path.split_once("::") {
-            Some((f, r)) => (f, Some(r)),
-            None => (path, None),
-        };
-        if let Some(full) = self.names.get(first) {
-            return vec![match rest {
-                Some(r) => format!("{full}::{r}"),
-                None => full.clone(),
-            }];
+        if let Some(full) = self.imported(path) {
+            return vec![full];
         }
         let mut out: Vec<String> = self.globs.iter().map(|g| join_str(g, path)).collect();
         out.push(path.to_string());

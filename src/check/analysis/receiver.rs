@@ -294,21 +294,7 @@ fn local_init<'a>(block: &'a syn::Block, name: &str) -> Option<&'a syn::Expr> {
 /// The last path segment naming a type, looking through references and the smart pointers
 /// that method calls dereference (`Arc<Roots>` is `Roots`).
 pub fn type_name(ty: &syn::Type) -> Option<String> {
-    match ty {
-        syn::Type::Reference(r) => type_name(&r.elem),
-        syn::Type::Paren(p) => type_name(&p.elem),
-        syn::Type::Path(p) => {
-            let last = p.path.segments.last()?;
-            let wrapper = matches!(last.ident.to_string().as_str(), "Arc" | "Rc" | "Box");
-            if let (true, syn::PathArguments::AngleBracketed(args)) = (wrapper, &last.arguments)
-                && let Some(syn::GenericArgument::Type(inner)) = args.args.first()
-            {
-                return type_name(inner);
-            }
-            Some(last.ident.to_string())
-        }
-        _ => None,
-    }
+    super::syntax::type_name_through(ty, &["Arc", "Rc", "Box"])
 }
 
 #[cfg(test)]

@@ -388,25 +388,32 @@ fn collect_pat(pat: &syn::Pat, out: &mut Vec<String>) {
 
 /// The innermost named type: `Arc<Mutex<Config>>` gives `Config`, `&str` gives `str`.
 pub fn inner_type_name(ty: &syn::Type) -> Option<String> {
+    type_name_through(
+        ty,
+        &["Arc", "Rc", "Box", "Option", "Mutex", "RwLock", "Vec"],
+    )
+}
+
+/// The last path segment naming a type, looking through references and through the
+/// `wrappers` given (their first type argument).
+pub fn type_name_through(ty: &syn::Type, wrappers: &[&str]) -> Option<String> {
     match ty {
         syn::Type::Path(p) => {
             let last = p.path.segments.last()?;
             let name = last.ident.to_string();
-            if matches!(
-                name.as_str(),
-                "Arc" | "Rc" | "Box" | "Option" | "Mutex" | "RwLock" | "Vec"
-            ) && let syn::PathArguments::AngleBracketed(a) = &last.arguments
+            if wrappers.contains(&name.as_str())
+                && let syn::PathArguments::AngleBracketed(a) = &last.arguments
             {
                 for arg in &a.args {
                     if let syn::GenericArgument::Type(t) = arg {
-                        return inner_type_name(t);
+                        return type_name_through(t, wrappers);
                     }
                 }
             }
             Some(name)
         }
-        syn::Type::Reference(r) => inner_type_name(&r.elem),
-        syn::Type::Paren(p) => inner_type_name(&p.elem),
+        syn::Type::Reference(r) => type_name_through(&r.elem, wrappers),
+        syn::Type::Paren(p) => type_name_through(&p.elem, wrappers),
         _ => None,
     }
 }

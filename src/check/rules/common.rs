@@ -45,7 +45,7 @@ impl<'a> Analysis<'a> {
     }
 
     /// Where stdout carries JSON-RPC: the stdout-pollution rules judge only there. Built once,
-    /// when first asked, as several rules build an analysis of their own.
+    /// when first asked, so an analysis built for rules that never ask does not pay for it.
     pub fn stdio(&self) -> &StdioScope {
         self.stdio
             .get_or_init(|| StdioScope::new(self.ctx, &self.index, self.imports(), &self.tools))

@@ -88,13 +88,12 @@ pub fn rate_state_unbounded(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
 
 /// Log records on the dispatch path that carry the raw arguments or the whole result.
 fn logged(
-    ctx: &Context,
+    a: &Analysis<'_>,
     words: &[&str],
     skip: &[&str],
 ) -> Vec<(std::path::PathBuf, proc_macro2::Span, String)> {
-    let a = Analysis::new(ctx);
     let mut out = Vec::new();
-    let path = dispatch(&a);
+    let path = dispatch(a);
     // Arguments redacted anywhere on the path before logging count as redacted.
     let redacts = path.iter().any(|&i| {
         compact(a.index.fns[i].block)
@@ -145,8 +144,8 @@ impl<'ast> Visit<'ast> for Logs {
     }
 }
 
-pub fn audit_logs_raw_arguments(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
-    logged(ctx, &["arguments", "args", "params"], &["len()"])
+pub fn audit_logs_raw_arguments(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
+    logged(a, &["arguments", "args", "params"], &["len()"])
         .into_iter()
         .map(|(file, span, what)| {
             finding(
@@ -160,9 +159,9 @@ pub fn audit_logs_raw_arguments(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding
         .collect()
 }
 
-pub fn audit_logs_results(ctx: &Context, _a: &Analysis<'_>) -> Vec<Finding> {
+pub fn audit_logs_results(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
     logged(
-        ctx,
+        a,
         &["result", "response", "output", "content"],
         &["len()", "is_ok", "is_err", "is_error"],
     )

@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 
 use super::common::{Analysis, at, dedup_by_line, finding, flow_labels};
 use crate::check::analysis::flow::{Flow, Taint};
+use crate::check::analysis::index::FnInfo;
 use crate::check::analysis::syntax::{call_path, compact, str_lit};
 use crate::check::analysis::tools::ToolInfo;
 use crate::check::model::Context;
@@ -257,11 +258,9 @@ impl<'ast> Visit<'ast> for LetInit<'_> {
 /// Model values reaching `std::fs`/`tokio::fs`/`File::open` with no confinement of that value
 /// on the way (no prefix or component check, no canonicalize, no `..` refusal).
 pub fn unconfined_fs(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for (tool, flows) in a.flow_groups() {
-        let confined = confined_values(a, &flows);
-        for flow in flows {
-            let func = &a.index.fns[flow.func];
+    unconfined(
+        a,
+        |flow, func| {
             let mut v = Sinks {
                 taint: &flow.taint,
                 index: &a.index,
@@ -269,19 +268,40 @@ pub fn unconfined_fs(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
                 found: Vec::new(),
             };
             v.visit_block(func.block);
-            for (span, sink, param) in v.found {
+            v.found
+        },
+        |param, sink, source| {
+            format!(
+                "parameter `{param}` of {source} reaches `{sink}` without confinement to an allowed root"
+            )
+        },
+        "open files through a `cap_std::fs::Dir` for the allowed root, which refuses `..`, absolute paths and symlinks out",
+    )
+}
+
+/// Every sink `visit` finds in a function on a model value's flow, for a value that nothing
+/// on that tool's flows confines: one finding each, with the flow as labels.
+fn unconfined(
+    a: &Analysis<'_>,
+    visit: impl Fn(&Flow, &FnInfo<'_>) -> Vec<(proc_macro2::Span, String, String)>,
+    message: impl Fn(&str, &str, &str) -> String,
+    help: &str,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (tool, flows) in a.flow_groups() {
+        let confined = confined_values(a, &flows);
+        for flow in flows {
+            let func = &a.index.fns[flow.func];
+            for (span, what, param) in visit(flow, func) {
                 if confined.contains(&param) {
                     continue;
                 }
                 let mut f = finding(
                     ID,
                     Severity::Fail,
-                    format!(
-                        "parameter `{param}` of {} reaches `{sink}` without confinement to an allowed root",
-                        source_name(a, tool)
-                    ),
+                    message(&param, &what, &source_name(a, tool)),
                     at(&func.file.path, span),
-                    "open files through a `cap_std::fs::Dir` for the allowed root, which refuses `..`, absolute paths and symlinks out",
+                    help,
                 );
                 f.labels = flow_labels(flow, &param);
                 f.tool = known_tool(a, tool);
@@ -304,40 +324,26 @@ fn path_option(flag: &str) -> bool {
 /// Model values given to a child process as a path (`.arg("--manifest-path").arg(v)`,
 /// `.current_dir(v)`) with no confinement: the child reads or edits files anywhere.
 pub fn child_path_unconfined(_ctx: &Context, a: &Analysis<'_>) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for (tool, flows) in a.flow_groups() {
-        let confined = confined_values(a, &flows);
-        for flow in flows {
-            let func = &a.index.fns[flow.func];
+    unconfined(
+        a,
+        |flow, func| {
             if !func.file.text.contains("Command") {
-                continue;
+                return Vec::new();
             }
             let mut v = ChildPaths {
                 taint: &flow.taint,
                 found: Vec::new(),
             };
             v.visit_block(func.block);
-            for (span, how, param) in v.found {
-                if confined.contains(&param) {
-                    continue;
-                }
-                let mut f = finding(
-                    ID,
-                    Severity::Fail,
-                    format!(
-                        "parameter `{param}` of {} is given to a child process as a path ({how}) without confinement to an allowed root",
-                        source_name(a, tool)
-                    ),
-                    at(&func.file.path, span),
-                    "resolve the path against the allowed root, refuse `..` and absolute paths, canonicalize and compare components before passing it on",
-                );
-                f.labels = flow_labels(flow, &param);
-                f.tool = known_tool(a, tool);
-                out.push(f);
-            }
-        }
-    }
-    dedup_by_line(out)
+            v.found
+        },
+        |param, how, source| {
+            format!(
+                "parameter `{param}` of {source} is given to a child process as a path ({how}) without confinement to an allowed root"
+            )
+        },
+        "resolve the path against the allowed root, refuse `..` and absolute paths, canonicalize and compare components before passing it on",
+    )
 }
 
 struct ChildPaths<'t> {
